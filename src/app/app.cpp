@@ -1,0 +1,40 @@
+#include "app/app.hpp"
+
+#include <filesystem>
+
+namespace dd::app {
+
+Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<Clock> clock) {
+  std::unique_ptr<App> app(new App());
+  app->opts_ = opts;
+  // A SQLite path in a folder that does not exist yet: create the folder.
+  if (!opts.db_url.starts_with("postgres")) {
+    std::filesystem::path parent = std::filesystem::path(opts.db_url).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  DD_ASSIGN_OR_RETURN(app->db_, db::Open(opts.db_url));
+  DD_ASSIGN_OR_RETURN(int applied, db::Migrate(*app->db_));
+  (void)applied;
+  app->clock_ = clock ? std::move(clock) : std::make_unique<SystemClock>();
+  app->audit_ = std::make_unique<audit::AuditLog>(*app->clock_);
+  app->accounts_ =
+      std::make_unique<accounts::AccountsService>(*app->db_, *app->clock_, *app->audit_);
+  return app;
+}
+
+std::unique_ptr<http::Router> App::MakeRouter() {
+  http::Authenticator auth = [this](const http::Request& req) -> Result<std::optional<Actor>> {
+    std::string_view authz = req.Header("authorization");
+    if (authz.size() > 7 && (authz.starts_with("Bearer ") || authz.starts_with("bearer "))) {
+      return accounts_->AuthenticateToken(std::string(authz.substr(7)), req.remote_ip);
+    }
+    std::string cookie = req.Cookie(http::kSessionCookie);
+    if (cookie.empty()) return std::optional<Actor>();
+    return accounts_->AuthenticateSession(cookie, req.remote_ip);
+  };
+  return std::make_unique<http::Router>(Routes(), std::move(auth),
+                                        http::RouterOptions{opts_.json_body_limit, opts_.tls});
+}
+
+}  // namespace dd::app

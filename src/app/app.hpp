@@ -1,0 +1,47 @@
+// Wiring: one App owns the database, the clock and the services, and builds
+// the router whose route table (routes.cpp) declares every permission.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "db/database.hpp"
+#include "http/router.hpp"
+#include "modules/accounts/accounts_service.hpp"
+#include "modules/audit/audit_log.hpp"
+
+namespace dd::app {
+
+struct AppOptions {
+  std::string db_url = "data/dialdeck.db";
+  size_t json_body_limit = 1 << 20;
+  bool tls = false;
+};
+
+class App {
+ public:
+  // Opens (creating if needed) and migrates the database.
+  static Result<std::unique_ptr<App>> Open(const AppOptions& opts,
+                                           std::unique_ptr<Clock> clock = nullptr);
+
+  db::Database& db() { return *db_; }
+  const Clock& clock() const { return *clock_; }
+  const audit::AuditLog& audit() const { return *audit_; }
+  accounts::AccountsService& accounts() { return *accounts_; }
+  const AppOptions& options() const { return opts_; }
+
+  // The route table: every route with its permission (routes.cpp).
+  std::vector<http::Route> Routes();
+  std::unique_ptr<http::Router> MakeRouter();
+
+ private:
+  App() = default;
+  AppOptions opts_;
+  std::unique_ptr<db::Database> db_;
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<accounts::AccountsService> accounts_;
+};
+
+}  // namespace dd::app

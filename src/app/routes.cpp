@@ -1,0 +1,54 @@
+// The route table: every HTTP route of Dialdeck and the permission it needs,
+// in one place. Handlers live in src/modules/<name>/<name>_routes.cpp.
+#include "app/app.hpp"
+#include "modules/accounts/accounts_routes.hpp"
+#include "modules/audit/audit_routes.hpp"
+
+namespace dd::app {
+
+std::vector<http::Route> App::Routes() {
+  using P = Permission;
+  using http::RouteContext;
+  auto& acc = *accounts_;
+  auto& db = *db_;
+  auto& audit = *audit_;
+  const bool tls = opts_.tls;
+  namespace a = accounts;
+  return {
+      // method, path, permission, body limit (0: JSON default), handler
+      {"GET", "/healthz", P::kPublic, 0,
+       [&db](RouteContext&) -> Result<http::Response> {
+         DD_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+         DD_ASSIGN_OR_RETURN(auto row, conn->QueryOne("SELECT 1"));
+         (void)row;
+         return http::Response::Json(200, {{"status", "ok"}});
+       }},
+      {"POST", "/api/v1/session", P::kPublic, 0,
+       [&acc, tls](RouteContext& c) { return a::PostSession(acc, c, tls); }},
+      {"DELETE", "/api/v1/session", P::kSelf, 0,
+       [&acc, tls](RouteContext& c) { return a::DeleteSession(acc, c, tls); }},
+      {"GET", "/api/v1/me", P::kSelf, 0, [&acc](RouteContext& c) { return a::GetMe(acc, c); }},
+      {"PUT", "/api/v1/me/password", P::kSelf, 0,
+       [&acc](RouteContext& c) { return a::PutMyPassword(acc, c); }},
+      {"GET", "/api/v1/users", P::kUsersRead, 0,
+       [&acc](RouteContext& c) { return a::ListUsers(acc, c); }},
+      {"POST", "/api/v1/users", P::kUsersWrite, 0,
+       [&acc](RouteContext& c) { return a::CreateUser(acc, c); }},
+      {"PATCH", "/api/v1/users/{id}", P::kUsersWrite, 0,
+       [&acc](RouteContext& c) { return a::PatchUser(acc, c); }},
+      {"GET", "/api/v1/departments", P::kDepartmentsRead, 0,
+       [&acc](RouteContext& c) { return a::ListDepartments(acc, c); }},
+      {"POST", "/api/v1/departments", P::kDepartmentsWrite, 0,
+       [&acc](RouteContext& c) { return a::CreateDepartment(acc, c); }},
+      {"PATCH", "/api/v1/departments/{id}", P::kDepartmentsWrite, 0,
+       [&acc](RouteContext& c) { return a::PatchDepartment(acc, c); }},
+      {"DELETE", "/api/v1/departments/{id}", P::kDepartmentsWrite, 0,
+       [&acc](RouteContext& c) { return a::DeleteDepartment(acc, c); }},
+      {"GET", "/api/v1/audit", P::kAuditRead, 0,
+       [&db, &audit](RouteContext& c) { return audit::ListAudit(db, audit, c); }},
+      {"POST", "/api/v1/audit/verify", P::kAuditRead, 0,
+       [&db, &audit](RouteContext& c) { return audit::VerifyAudit(db, audit, c); }},
+  };
+}
+
+}  // namespace dd::app

@@ -1,0 +1,38 @@
+// Time source for business rules. Tests inject a fixed or advancing clock.
+// Thread-safe: Now() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace dd {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Seconds since the Unix epoch, UTC.
+  virtual int64_t Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  int64_t Now() const override;
+};
+
+// A clock that starts at a given time and only moves when told to.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start) : now_(start) {}
+  int64_t Now() const override { return now_.load(); }
+  void Advance(int64_t seconds) { now_ += seconds; }
+  void Set(int64_t t) { now_ = t; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// "2026-11-22T21:48:45Z"
+std::string FormatIso8601(int64_t unix_seconds);
+
+}  // namespace dd

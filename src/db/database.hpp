@@ -1,0 +1,141 @@
+// The one interface through which all business code reaches the database.
+//
+// SQL uses `?` placeholders and portable SQL (INSERT ... RETURNING, recursive
+// CTEs, integer epoch seconds for times). Where SQLite and PostgreSQL differ,
+// business code asks Connection::dialect() instead of writing engine-only SQL.
+//
+// Threads: a Database is shared by all threads; a Connection belongs to one
+// thread at a time (take it with Acquire(), it returns to the pool when the
+// Lease is destroyed).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace dd::db {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// A bound parameter or a column value.
+class Value {
+ public:
+  enum class Type { kNull, kInt, kReal, kText };
+  Value() = default;
+  Value(std::nullptr_t) {}                                        // NOLINT
+  Value(int v) : type_(Type::kInt), i_(v) {}                      // NOLINT
+  Value(int64_t v) : type_(Type::kInt), i_(v) {}                  // NOLINT
+  Value(bool v) : type_(Type::kInt), i_(v ? 1 : 0) {}             // NOLINT
+  Value(double v) : type_(Type::kReal), d_(v) {}                  // NOLINT
+  Value(std::string v) : type_(Type::kText), s_(std::move(v)) {}  // NOLINT
+  Value(std::string_view v) : type_(Type::kText), s_(v) {}        // NOLINT
+  Value(const char* v) : type_(Type::kText), s_(v) {}             // NOLINT
+  template <typename T>
+  Value(const std::optional<T>& v) {  // NOLINT
+    if (v) *this = Value(*v);
+  }
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  int64_t AsInt() const;
+  double AsReal() const;
+  std::string AsText() const;
+  const std::string& text_ref() const { return s_; }
+
+ private:
+  Type type_ = Type::kNull;
+  int64_t i_ = 0;
+  double d_ = 0;
+  std::string s_;
+};
+
+using Params = std::vector<Value>;
+
+class Row {
+ public:
+  explicit Row(std::vector<Value> cols) : cols_(std::move(cols)) {}
+  size_t size() const { return cols_.size(); }
+  bool IsNull(size_t i) const { return cols_.at(i).is_null(); }
+  int64_t Int(size_t i) const { return cols_.at(i).AsInt(); }
+  bool Bool(size_t i) const { return cols_.at(i).AsInt() != 0; }
+  std::string Text(size_t i) const { return cols_.at(i).AsText(); }
+  std::optional<int64_t> OptInt(size_t i) const;
+  std::optional<std::string> OptText(size_t i) const;
+
+ private:
+  std::vector<Value> cols_;
+};
+
+struct ExecInfo {
+  int64_t changes = 0;
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Dialect dialect() const = 0;
+
+  // Runs one statement (prepared and cached by its text) and returns all rows.
+  virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
+  // Runs one statement that returns no rows.
+  virtual Result<ExecInfo> Exec(std::string_view sql, const Params& params = {}) = 0;
+  // Runs several statements without parameters (migrations only).
+  virtual Status ExecScript(std::string_view sql) = 0;
+
+  // Transactions: Begin(true) takes the write lock at once, so read-then-write
+  // sequences (the audit chain, counters) cannot interleave.
+  virtual Status Begin(bool write) = 0;
+  virtual Status Commit() = 0;
+  virtual void Rollback() = 0;
+
+  // The first row, or std::nullopt when there is none.
+  Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
+};
+
+class Database;
+
+// A connection borrowed from the pool; returned when destroyed.
+class Lease {
+ public:
+  Lease(Database* db, std::unique_ptr<Connection> conn) : db_(db), conn_(std::move(conn)) {}
+  Lease(Lease&&) = default;
+  Lease& operator=(Lease&&) = default;
+  ~Lease();
+  Connection& operator*() { return *conn_; }
+  Connection* operator->() { return conn_.get(); }
+
+ private:
+  Database* db_;
+  std::unique_ptr<Connection> conn_;
+};
+
+class Database {
+ public:
+  virtual ~Database() = default;
+  virtual Dialect dialect() const = 0;
+  virtual Result<Lease> Acquire() = 0;
+  // Where the data lives, for messages ("data/dialdeck.db").
+  virtual std::string Describe() const = 0;
+
+ protected:
+  friend class Lease;
+  virtual void Release(std::unique_ptr<Connection> conn) = 0;
+};
+
+// Opens the database named by `url`: a SQLite file path (created if missing)
+// or, later, "postgres://...". WAL, foreign keys and a busy timeout are on.
+Result<std::unique_ptr<Database>> Open(const std::string& url);
+
+// Runs `fn` inside a transaction; commits if it returns ok, else rolls back.
+Status WithTransaction(Connection& conn, bool write, const std::function<Status()>& fn);
+
+// Applies the embedded migrations not yet applied; returns how many ran.
+Result<int> Migrate(Database& db);
+
+}  // namespace dd::db

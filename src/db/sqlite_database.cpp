@@ -1,0 +1,204 @@
+// SQLite implementation of the Database interface.
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
+
+#include <mutex>
+#include <unordered_map>
+
+#include "db/database.hpp"
+
+namespace dd::db {
+namespace {
+
+Error SqliteError(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  int primary = rc & 0xff;
+  if (primary == SQLITE_CONSTRAINT) {
+    Error e(ErrorCode::kConflict, "conflict");
+    e.internal = std::string(what) + ": " + msg;
+    return e;
+  }
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    Error e(ErrorCode::kUnavailable, "database_busy");
+    e.internal = std::string(what) + ": " + msg;
+    return e;
+  }
+  return InternalError(std::string(what) + ": " + msg);
+}
+
+class SqliteConnection final : public Connection {
+ public:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+
+  Result<std::vector<Row>> Query(std::string_view sql, const Params& params) override {
+    DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    std::vector<Row> rows;
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      int n = sqlite3_column_count(stmt);
+      std::vector<Value> cols;
+      cols.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        switch (sqlite3_column_type(stmt, i)) {
+          case SQLITE_INTEGER:
+            cols.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, i)));
+            break;
+          case SQLITE_FLOAT: cols.emplace_back(sqlite3_column_double(stmt, i)); break;
+          case SQLITE_NULL: cols.emplace_back(); break;
+          default: {
+            const char* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, i));
+            cols.emplace_back(std::string(p ? p : "", sqlite3_column_bytes(stmt, i)));
+          }
+        }
+      }
+      rows.emplace_back(std::move(cols));
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "step");
+    return rows;
+  }
+
+  Result<ExecInfo> Exec(std::string_view sql, const Params& params) override {
+    DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "step");
+    return ExecInfo{sqlite3_changes64(db_)};
+  }
+
+  Status ExecScript(std::string_view sql) override {
+    std::string s(sql);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    if (rc != SQLITE_OK) {
+      std::string msg = err ? err : "";
+      sqlite3_free(err);
+      return InternalError("exec script: " + msg);
+    }
+    return {};
+  }
+
+  Status Begin(bool write) override {
+    return ExecSimple(write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  }
+  Status Commit() override { return ExecSimple("COMMIT"); }
+  void Rollback() override {
+    if (!sqlite3_get_autocommit(db_)) (void)ExecSimple("ROLLBACK");
+  }
+
+ private:
+  Status ExecSimple(const char* sql) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db_, rc, sql);
+    return {};
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql, const Params& params) {
+    sqlite3_stmt* stmt = nullptr;
+    auto it = cache_.find(std::string(sql));
+    if (it != cache_.end()) {
+      stmt = it->second;
+    } else {
+      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                  SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare: " + std::string(sql));
+      cache_.emplace(std::string(sql), stmt);
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      int idx = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      switch (v.type()) {
+        case Value::Type::kNull: rc = sqlite3_bind_null(stmt, idx); break;
+        case Value::Type::kInt: rc = sqlite3_bind_int64(stmt, idx, v.AsInt()); break;
+        case Value::Type::kReal: rc = sqlite3_bind_double(stmt, idx, v.AsReal()); break;
+        case Value::Type::kText:
+          rc = sqlite3_bind_text(stmt, idx, v.text_ref().data(),
+                                 static_cast<int>(v.text_ref().size()), SQLITE_TRANSIENT);
+          break;
+      }
+      if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
+    }
+    return stmt;
+  }
+
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
+  ~SqliteDatabase() override = default;
+
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  std::string Describe() const override { return path_; }
+
+  Result<Lease> Acquire() override {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return Lease(this, std::move(c));
+      }
+    }
+    DD_ASSIGN_OR_RETURN(auto conn, OpenConnection());
+    return Lease(this, std::move(conn));
+  }
+
+  Result<std::unique_ptr<Connection>> OpenConnection() {
+    sqlite3* db = nullptr;
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      Error e(ErrorCode::kUnavailable, "database_unavailable");
+      e.internal = "open " + path_ + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+      sqlite3_close_v2(db);
+      return e;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    auto conn = std::make_unique<SqliteConnection>(db);
+    DD_RETURN_IF_ERROR(conn->ExecScript(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY;"));
+    return std::unique_ptr<Connection>(std::move(conn));
+  }
+
+ protected:
+  void Release(std::unique_ptr<Connection> conn) override {
+    conn->Rollback();  // never hand out a connection inside a transaction
+    std::lock_guard lock(mu_);
+    if (idle_.size() < 16) idle_.push_back(std::move(conn));
+  }
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Open(const std::string& url) {
+  if (url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+    return Error(ErrorCode::kInvalidArgument, "postgres_not_built");
+  }
+  auto db = std::make_unique<SqliteDatabase>(url);
+  DD_ASSIGN_OR_RETURN(auto probe, db->OpenConnection());
+  DD_RETURN_IF_ERROR(probe->ExecScript("SELECT 1"));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+}  // namespace dd::db

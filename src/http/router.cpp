@@ -1,0 +1,223 @@
+#include "http/router.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "core/crypto.hpp"
+#include "core/embedded.hpp"
+#include "core/i18n.hpp"
+
+namespace dd::http {
+namespace {
+
+constexpr std::string_view kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    while (i < path.size() && path[i] == '/') ++i;
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+bool IsUnsafe(std::string_view method) {
+  return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+std::string_view MimeType(std::string_view path) {
+  auto ends = [&](std::string_view ext) { return path.ends_with(ext); };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  if (ends(".woff2")) return "font/woff2";
+  if (ends(".woff")) return "font/woff";
+  if (ends(".ttf")) return "font/ttf";
+  if (ends(".json")) return "application/json";
+  if (ends(".txt")) return "text/plain; charset=utf-8";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+Result<nlohmann::json> RouteContext::JsonBody() const {
+  auto j = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return InvalidArgument("invalid_json");
+  if (!j.is_object()) return InvalidArgument("json_object_expected");
+  return j;
+}
+
+Result<int64_t> RouteContext::IdParam(const std::string& name) const {
+  auto it = params.find(name);
+  if (it == params.end() || it->second.empty() || it->second.size() > 18)
+    return NotFound("resource");
+  int64_t v = 0;
+  for (char c : it->second) {
+    if (c < '0' || c > '9') return NotFound("resource");
+    v = v * 10 + (c - '0');
+  }
+  if (v <= 0) return NotFound("resource");
+  return v;
+}
+
+Router::Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts)
+    : routes_(std::move(routes)), auth_(std::move(auth)), opts_(opts) {
+  for (const auto& f : embed::web_assets()) assets_.emplace(f.path, f.data);
+}
+
+const Route* Router::Match(std::string_view method, std::string_view path,
+                           std::map<std::string, std::string>* params, bool* path_known) const {
+  const auto segs = Split(path);
+  *path_known = false;
+  for (const auto& r : routes_) {
+    const auto pat = Split(r.pattern);
+    if (pat.size() != segs.size()) continue;
+    std::map<std::string, std::string> found;
+    bool ok = true;
+    for (size_t i = 0; i < pat.size() && ok; ++i) {
+      if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}') {
+        found[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
+      } else {
+        ok = pat[i] == segs[i];
+      }
+    }
+    if (!ok) continue;
+    *path_known = true;
+    if (r.method == method) {
+      *params = std::move(found);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+size_t Router::BodyLimit(std::string_view method, std::string_view target) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::map<std::string, std::string> params;
+  bool known = false;
+  const Route* r = Match(method, path, &params, &known);
+  if (r && r->body_limit > 0) return r->body_limit;
+  return opts_.json_body_limit;
+}
+
+Response Router::Handle(Request& req) const {
+  const std::string lang = i18n::PickLanguage(req.Header("accept-language"));
+  const bool is_api = req.path.starts_with("/api/") || req.path == "/healthz";
+  Response res;
+  try {
+    if (is_api) {
+      res = Dispatch(req, lang);
+    } else {
+      res = ServeStatic(req, lang);
+    }
+  } catch (const std::exception& e) {
+    res = ProblemResponse(InternalError(std::string("exception: ") + e.what()), lang);
+  }
+  Finalize(res, req.tls, is_api);
+  return res;
+}
+
+Response Router::Dispatch(Request& req, const std::string& lang) const {
+  RouteContext ctx{req, {}, std::nullopt, lang};
+  bool path_known = false;
+  const Route* route = Match(req.method, req.path, &ctx.params, &path_known);
+  if (!route) {
+    if (path_known) {
+      return ProblemResponse(Error(ErrorCode::kInvalidArgument, "method_not_allowed"), lang, 405);
+    }
+    return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
+  }
+  if (route->permission != Permission::kPublic) {
+    auto actor = auth_(req);
+    if (!actor.ok()) return ProblemResponse(actor.error(), lang);
+    if (!actor->has_value()) {
+      return ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
+    }
+    ctx.actor = std::move(**actor);
+    const Actor& a = *ctx.actor;
+    if (a.via_cookie && IsUnsafe(req.method) &&
+        !crypto::SafeEqual(req.Header("x-csrf-token"), a.csrf_token)) {
+      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "csrf_failed"), lang);
+    }
+    if (a.must_change_password && route->permission != Permission::kSelf) {
+      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "password_change_required"), lang);
+    }
+    if (!RoleHas(a.role, route->permission)) {
+      spdlog::info("event=permission_denied user={} role={} permission={} path={}", a.username,
+                   RoleName(a.role), PermissionName(route->permission), req.path);
+      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "forbidden"), lang);
+    }
+  }
+  auto result = route->handler(ctx);
+  if (!result.ok()) return ProblemResponse(result.error(), lang);
+  return std::move(result).value();
+}
+
+Response Router::ServeStatic(const Request& req, const std::string& lang) const {
+  if (req.method != "GET") {
+    return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
+  }
+  std::string_view path = req.path;
+  auto it = assets_.find(path == "/" ? std::string_view("/index.html") : path);
+  bool fallback = false;
+  if (it == assets_.end()) {
+    // Client-side routes (/users, /desk ...) get the app; missing files 404.
+    const auto last = path.substr(path.rfind('/') + 1);
+    if (last.find('.') != std::string_view::npos) {
+      return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
+    }
+    it = assets_.find("/index.html");
+    fallback = true;
+    if (it == assets_.end()) {
+      Response r;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = "Dialdeck: the web app was not built into this binary (run `make build`).\n";
+      return r;
+    }
+  }
+  Response r;
+  r.content_type = std::string(MimeType(it->first));
+  r.body = std::string(it->second);
+  const bool immutable = !fallback && it->first.starts_with("/assets/");
+  r.SetHeader("Cache-Control", immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  return r;
+}
+
+void Router::Finalize(Response& res, bool tls, bool is_api) const {
+  res.SetHeader("Content-Security-Policy", std::string(kCsp));
+  res.SetHeader("X-Content-Type-Options", "nosniff");
+  res.SetHeader("X-Frame-Options", "DENY");
+  res.SetHeader("Referrer-Policy", "no-referrer");
+  res.SetHeader("Cross-Origin-Opener-Policy", "same-origin");
+  res.SetHeader("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  if (tls) res.SetHeader("Strict-Transport-Security", "max-age=31536000");
+  if (is_api) res.SetHeader("Cache-Control", "no-store");
+}
+
+Response Router::TransportError(int status, std::string_view accept_language, bool tls) const {
+  const std::string lang = i18n::PickLanguage(accept_language);
+  Error e;
+  switch (status) {
+    case 413:
+      e = Error(ErrorCode::kTooLarge, "body_too_large",
+                {{"limit", std::to_string(opts_.json_body_limit)}});
+      break;
+    case 408: e = Error(ErrorCode::kInvalidArgument, "request_timeout"); break;
+    default: e = Error(ErrorCode::kInvalidArgument, "bad_request"); break;
+  }
+  Response r = ProblemResponse(e, lang, status);
+  r.close = true;
+  Finalize(r, tls, true);
+  return r;
+}
+
+}  // namespace dd::http

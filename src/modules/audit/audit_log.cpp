@@ -1,0 +1,151 @@
+#include "modules/audit/audit_log.hpp"
+
+#include "core/crypto.hpp"
+
+namespace dd::audit {
+namespace {
+
+constexpr std::string_view kGenesis =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// The highest id ever handed out, including rows deleted since: a dialect
+// hook, since SQLite keeps it in sqlite_sequence and PostgreSQL in a sequence.
+Result<int64_t> HighestIssuedId(db::Connection& conn) {
+  switch (conn.dialect()) {
+    case db::Dialect::kSqlite: {
+      DD_ASSIGN_OR_RETURN(
+          auto row, conn.QueryOne("SELECT seq FROM sqlite_sequence WHERE name = 'audit_log'"));
+      return row ? row->Int(0) : 0;
+    }
+    case db::Dialect::kPostgres: {
+      DD_ASSIGN_OR_RETURN(
+          auto row,
+          conn.QueryOne(
+              "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM audit_log_id_seq"));
+      return row ? row->Int(0) : 0;
+    }
+  }
+  return 0;
+}
+
+StoredEntry FromRow(const db::Row& r) {
+  StoredEntry e;
+  e.id = r.Int(0);
+  e.at = r.Int(1);
+  e.actor_id = r.OptInt(2);
+  e.actor = r.Text(3);
+  e.action = r.Text(4);
+  e.target = r.Text(5);
+  e.ip = r.Text(6);
+  e.detail = r.Text(7);
+  e.prev_hash = r.Text(8);
+  e.hash = r.Text(9);
+  return e;
+}
+
+constexpr std::string_view kColumns =
+    "id, at, actor_id, actor, action, target, ip, detail, prev_hash, hash";
+
+}  // namespace
+
+Entry Entry::By(const Actor& a, std::string action, std::string target, nlohmann::json detail) {
+  Entry e;
+  if (a.user_id > 0) e.actor_id = a.user_id;
+  e.actor = a.username;
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.ip = a.ip;
+  e.detail = std::move(detail);
+  return e;
+}
+
+std::string ComputeAuditHash(const StoredEntry& e) {
+  std::string buf;
+  auto add = [&buf](std::string_view field) {
+    buf += std::to_string(field.size());
+    buf += ':';
+    buf += field;
+    buf += '|';
+  };
+  add(e.prev_hash);
+  add(std::to_string(e.id));
+  add(std::to_string(e.at));
+  add(e.actor_id ? std::to_string(*e.actor_id) : "");
+  add(e.actor);
+  add(e.action);
+  add(e.target);
+  add(e.ip);
+  add(e.detail);
+  return crypto::Sha256Hex(buf);
+}
+
+Status AuditLog::Append(db::Connection& conn, const Entry& in) const {
+  DD_ASSIGN_OR_RETURN(auto last,
+                      conn.QueryOne("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"));
+  DD_ASSIGN_OR_RETURN(int64_t issued, HighestIssuedId(conn));
+  StoredEntry e;
+  e.id = std::max(issued, last ? last->Int(0) : 0) + 1;
+  e.at = clock_.Now();
+  e.actor_id = in.actor_id;
+  e.actor = in.actor;
+  e.action = in.action;
+  e.target = in.target;
+  e.ip = in.ip;
+  e.detail = in.detail.dump();
+  e.prev_hash = last ? last->Text(1) : std::string(kGenesis);
+  e.hash = ComputeAuditHash(e);
+  DD_RETURN_IF_ERROR(conn.Exec(
+      "INSERT INTO audit_log (id, at, actor_id, actor, action, target, ip, detail, prev_hash, "
+      "hash) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      {e.id, e.at, e.actor_id, e.actor, e.action, e.target, e.ip, e.detail, e.prev_hash, e.hash}));
+  return {};
+}
+
+Result<VerifyReport> AuditLog::Verify(db::Connection& conn) const {
+  VerifyReport rep;
+  auto fail = [&rep](int64_t id, const char* problem) {
+    rep.ok = false;
+    rep.first_broken_id = id;
+    rep.problem = problem;
+    return rep;
+  };
+  int64_t prev_id = 0;
+  std::string prev_hash(kGenesis);
+  const std::string sql =
+      "SELECT " + std::string(kColumns) + " FROM audit_log WHERE id > ? ORDER BY id LIMIT 5000";
+  for (;;) {
+    DD_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, {prev_id}));
+    if (rows.empty()) break;
+    for (const auto& r : rows) {
+      StoredEntry e = FromRow(r);
+      if (e.id != prev_id + 1) return fail(prev_id + 1, "missing_row");
+      if (e.prev_hash != prev_hash) return fail(e.id, "chain_break");
+      if (ComputeAuditHash(e) != e.hash) return fail(e.id, "hash_mismatch");
+      prev_id = e.id;
+      prev_hash = e.hash;
+      ++rep.checked;
+    }
+  }
+  DD_ASSIGN_OR_RETURN(int64_t issued, HighestIssuedId(conn));
+  if (issued > prev_id) return fail(prev_id + 1, "tail_deleted");
+  return rep;
+}
+
+Result<std::vector<StoredEntry>> AuditLog::List(db::Connection& conn, const ListFilter& f) const {
+  int limit = std::clamp(f.limit, 1, 500);
+  DD_ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query(
+          "SELECT " + std::string(kColumns) +
+              " FROM audit_log "
+              "WHERE (? IS NULL OR id < ?) AND (? = '' OR substr(action, 1, length(?)) = ?) "
+              "AND (? = '' OR actor = ?) ORDER BY id DESC LIMIT ?",
+          {f.before_id, f.before_id, f.action, f.action, f.action, f.actor, f.actor, limit}));
+  std::vector<StoredEntry> out;
+  out.reserve(rows.size());
+  for (const auto& r : rows) out.push_back(FromRow(r));
+  return out;
+}
+
+}  // namespace dd::audit

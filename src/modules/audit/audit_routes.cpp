@@ -1,0 +1,53 @@
+#include "modules/audit/audit_routes.hpp"
+
+#include <charconv>
+
+namespace dd::audit {
+
+using nlohmann::json;
+
+nlohmann::json VerifyReportJson(const VerifyReport& r) {
+  return {{"ok", r.ok},
+          {"checked", r.checked},
+          {"first_broken_id", r.first_broken_id ? json(*r.first_broken_id) : json(nullptr)},
+          {"problem", r.problem.empty() ? json(nullptr) : json(r.problem)}};
+}
+
+Result<http::Response> ListAudit(db::Database& db, const AuditLog& log, http::RouteContext& ctx) {
+  ListFilter f;
+  auto int_param = [&](const char* name) -> std::optional<int64_t> {
+    std::string v = ctx.req.QueryParam(name);
+    int64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+    return n;
+  };
+  if (auto l = int_param("limit")) f.limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 500));
+  f.before_id = int_param("before_id");
+  f.action = ctx.req.QueryParam("action");
+  f.actor = ctx.req.QueryParam("actor");
+  DD_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  DD_ASSIGN_OR_RETURN(auto entries, log.List(*conn, f));
+  json items = json::array();
+  for (const auto& e : entries) {
+    json detail = json::parse(e.detail, nullptr, false);
+    items.push_back({{"id", e.id},
+                     {"at", FormatIso8601(e.at)},
+                     {"actor", e.actor},
+                     {"actor_id", e.actor_id ? json(*e.actor_id) : json(nullptr)},
+                     {"action", e.action},
+                     {"target", e.target},
+                     {"ip", e.ip},
+                     {"detail", detail.is_discarded() ? json(e.detail) : detail}});
+  }
+  return http::Response::Json(200, {{"items", items}});
+}
+
+Result<http::Response> VerifyAudit(db::Database& db, const AuditLog& log, http::RouteContext& ctx) {
+  (void)ctx;
+  DD_ASSIGN_OR_RETURN(auto conn, db.Acquire());
+  DD_ASSIGN_OR_RETURN(auto report, log.Verify(*conn));
+  return http::Response::Json(200, VerifyReportJson(report));
+}
+
+}  // namespace dd::audit

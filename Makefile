@@ -18,7 +18,7 @@ web: deps
 
 build: web
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
-	@cmake --build $(BUILD)
+	@scripts/build-lock cmake --build $(BUILD)
 
 run: build
 	@mkdir -p $(dir $(DB))

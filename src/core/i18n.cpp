@@ -13,8 +13,10 @@ const Catalog& Catalogs() {
   static const Catalog catalogs = [] {
     Catalog c;
     for (const auto& f : embed::i18n()) {
+      // "/zh-CN.json" and "/import.zh-CN.json" both hold zh-CN messages.
       std::string lang(f.path.substr(1));
       if (lang.size() > 5 && lang.ends_with(".json")) lang.resize(lang.size() - 5);
+      if (auto dot = lang.rfind('.'); dot != std::string::npos) lang = lang.substr(dot + 1);
       auto j = nlohmann::json::parse(f.data, nullptr, false);
       if (!j.is_object()) continue;
       for (auto& [k, v] : j.items()) {

@@ -72,14 +72,16 @@ Result<int64_t> RouteContext::IdParam(const std::string& name) const {
 Router::Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts)
     : routes_(std::move(routes)), auth_(std::move(auth)), opts_(opts) {
   for (const auto& f : embed::web_assets()) assets_.emplace(f.path, f.data);
+  for (const auto& r : routes_) patterns_.push_back(Split(r.pattern));
 }
 
 const Route* Router::Match(std::string_view method, std::string_view path,
                            std::map<std::string, std::string>* params, bool* path_known) const {
   const auto segs = Split(path);
   *path_known = false;
-  for (const auto& r : routes_) {
-    const auto pat = Split(r.pattern);
+  for (size_t ri = 0; ri < routes_.size(); ++ri) {
+    const Route& r = routes_[ri];
+    const auto& pat = patterns_[ri];
     if (pat.size() != segs.size()) continue;
     std::map<std::string, std::string> found;
     bool ok = true;

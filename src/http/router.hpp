@@ -70,6 +70,7 @@ class Router final : public Handler {
   void Finalize(Response& res, bool tls, bool is_api) const;
 
   std::vector<Route> routes_;
+  std::vector<std::vector<std::string_view>> patterns_;  // routes_[i].pattern split at '/'
   Authenticator auth_;
   RouterOptions opts_;
   std::unordered_map<std::string_view, std::string_view> assets_;

@@ -337,7 +337,7 @@ Status AccountsService::ChangePassword(const Actor& actor, const std::string& cu
       auto row, conn->QueryOne("SELECT password_hash FROM users WHERE id = ?", {actor.user_id}));
   if (!row) return NotFound("user");
   if (!crypto::VerifyPassword(row->Text(0), current)) {
-    return Error(ErrorCode::kUnauthenticated, "invalid_credentials");
+    return InvalidArgument("wrong_current_password");
   }
   std::string hash = crypto::HashPassword(next);
   if (hash.empty()) return InternalError("argon2id failed");

@@ -1,0 +1,50 @@
+// Which pages each role may open, and the side menu it sees.
+// One source for the router guard and the menu (see tests/menu.test.js).
+
+export const ROLES = ['admin', 'manager', 'agent', 'service']
+
+// route name -> roles allowed (absent = every logged-in user)
+export const ROUTE_ROLES = {
+  home: ['admin', 'manager', 'service'],
+  desk: ['agent'],
+  users: ['admin'],
+  departments: ['admin', 'manager'],
+  audit: ['admin'],
+}
+
+const ITEMS = {
+  home: { key: 'home', path: '/home', label: 'menu.home', icon: 'HomeFilled' },
+  desk: { key: 'desk', path: '/desk', label: 'menu.desk', icon: 'Headset' },
+  users: { key: 'users', path: '/users', label: 'menu.users', icon: 'User' },
+  departments: { key: 'departments', path: '/departments', label: 'menu.departments', icon: 'OfficeBuilding' },
+  departmentsReadonly: {
+    key: 'departments',
+    path: '/departments',
+    label: 'menu.departmentsReadonly',
+    icon: 'OfficeBuilding',
+  },
+  audit: { key: 'audit', path: '/audit', label: 'menu.audit', icon: 'Tickets' },
+  password: { key: 'password', path: '/password', label: 'menu.password', icon: 'Lock' },
+}
+
+const MENUS = {
+  admin: ['home', 'users', 'departments', 'audit', 'password'],
+  manager: ['home', 'departmentsReadonly', 'password'],
+  agent: ['desk', 'password'],
+  service: ['home', 'password'],
+}
+
+/** The side menu for a role: [{ key, path, label (i18n key), icon, test }] */
+export function menuForRole(role) {
+  return (MENUS[role] || ['password']).map((id) => ({ ...ITEMS[id], test: `menu-${ITEMS[id].key}` }))
+}
+
+/** Where a role lands after login. */
+export function homePathForRole(role) {
+  return role === 'agent' ? '/desk' : '/home'
+}
+
+export function canOpen(routeName, role) {
+  const allowed = ROUTE_ROLES[routeName]
+  return !allowed || allowed.includes(role)
+}

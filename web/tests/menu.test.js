@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { menuForRole, homePathForRole, canOpen } from '../src/menu'
+
+const keys = (role) => menuForRole(role).map((m) => m.key)
+
+describe('menuForRole', () => {
+  it('admin: home, users, departments, audit, password', () => {
+    expect(keys('admin')).toEqual(['home', 'users', 'departments', 'audit', 'password'])
+    expect(menuForRole('admin').find((m) => m.key === 'departments').label).toBe('menu.departments')
+  })
+  it('manager: home, read-only departments, password', () => {
+    expect(keys('manager')).toEqual(['home', 'departments', 'password'])
+    expect(menuForRole('manager').find((m) => m.key === 'departments').label).toBe('menu.departmentsReadonly')
+  })
+  it('agent: desk, password', () => {
+    expect(keys('agent')).toEqual(['desk', 'password'])
+  })
+  it('service: home, password', () => {
+    expect(keys('service')).toEqual(['home', 'password'])
+  })
+  it('unknown role only gets the password page', () => {
+    expect(keys('nobody')).toEqual(['password'])
+    expect(keys(undefined)).toEqual(['password'])
+  })
+  it('gives every item a stable data-test id', () => {
+    for (const role of ['admin', 'manager', 'agent', 'service']) {
+      for (const m of menuForRole(role)) expect(m.test).toBe(`menu-${m.key}`)
+    }
+  })
+  it('every menu entry is a page the role may open', () => {
+    for (const role of ['admin', 'manager', 'agent', 'service']) {
+      for (const m of menuForRole(role)) expect(canOpen(m.key, role), `${role} ${m.key}`).toBe(true)
+    }
+  })
+  it('guards pages by role', () => {
+    expect(canOpen('users', 'manager')).toBe(false)
+    expect(canOpen('users', 'agent')).toBe(false)
+    expect(canOpen('audit', 'manager')).toBe(false)
+    expect(canOpen('desk', 'admin')).toBe(false)
+    expect(canOpen('home', 'agent')).toBe(false)
+    expect(canOpen('password', 'agent')).toBe(true)
+    expect(canOpen('notFound', 'service')).toBe(true)
+  })
+  it('lands agents on the desk and everyone else on home', () => {
+    expect(homePathForRole('agent')).toBe('/desk')
+    expect(homePathForRole('admin')).toBe('/home')
+    expect(homePathForRole('manager')).toBe('/home')
+    expect(homePathForRole('service')).toBe('/home')
+  })
+})

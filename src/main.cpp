@@ -1,5 +1,6 @@
 // dialdeck: the command line. `dialdeck serve` runs the web application;
 // the other commands administer the same database from a shell.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -77,6 +78,8 @@ int main(int argc, char** argv) {
     std::cerr << "dialdeck: libsodium could not be initialised\n";
     return 1;
   }
+  // Logs go to stderr, so stdout carries only command output (tokens, JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("dialdeck"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z level=%l %v");
 
   CLI::App cli{"Dialdeck — a CRM for telesales teams (电销 CRM)", "dialdeck"};
@@ -324,6 +327,8 @@ int main(int argc, char** argv) {
           }
         }
         if (as_user.empty()) return Fail(dd::NotFound("user"));
+        std::cerr << "dialdeck: no user named \"" << t_name << "\": token labelled \"" << t_name
+                  << "\" acts as admin user \"" << as_user << "\" (use --user to choose)\n";
       }
     }
     auto t = acc.CreateToken(cli_actor, as_user, label);

@@ -1,5 +1,7 @@
 #include "core/i18n.hpp"
 
+#include <cctype>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "core/embedded.hpp"
@@ -31,14 +33,36 @@ const Catalog& Catalogs() {
 }  // namespace
 
 std::string PickLanguage(std::string_view accept_language) {
-  // The first language tag decides; anything English-like means "en".
-  auto first = accept_language.substr(0, accept_language.find_first_of(",;"));
-  while (!first.empty() && first.front() == ' ') first.remove_prefix(1);
-  if (first.size() >= 2 && (first[0] == 'e' || first[0] == 'E') &&
-      (first[1] == 'n' || first[1] == 'N')) {
-    return "en";
+  // The supported language with the highest q-value wins (zh-CN on a tie or
+  // when neither is named); an unsupported language is skipped.
+  double best_q = 0;
+  std::string best = "zh-CN";
+  std::string_view rest = accept_language;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::string_view tag = item.substr(0, item.find(';'));
+    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+    double q = 1.0;
+    if (size_t qp = item.find("q="); qp != std::string_view::npos) {
+      q = std::strtod(std::string(item.substr(qp + 2)).c_str(), nullptr);
+    }
+    auto starts = [&](std::string_view p) {
+      if (tag.size() < p.size()) return false;
+      for (size_t i = 0; i < p.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(tag[i])) != p[i]) return false;
+      }
+      return tag.size() == p.size() || tag[p.size()] == '-' || tag[p.size()] == '_';
+    };
+    const char* lang = starts("en") ? "en" : starts("zh") ? "zh-CN" : nullptr;
+    if (lang && q > best_q) {
+      best_q = q;
+      best = lang;
+    }
   }
-  return "zh-CN";
+  return best;
 }
 
 std::string Translate(std::string_view lang, std::string_view key,

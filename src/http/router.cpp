@@ -94,12 +94,30 @@ const Route* Router::Match(std::string_view method, std::string_view path,
     }
     if (!ok) continue;
     *path_known = true;
-    if (r.method == method) {
+    if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       *params = std::move(found);
       return &r;
     }
   }
   return nullptr;
+}
+
+std::string Router::AllowedMethods(std::string_view path) const {
+  std::string allow;
+  const auto segs = Split(path);
+  for (size_t ri = 0; ri < routes_.size(); ++ri) {
+    const auto& pat = patterns_[ri];
+    if (pat.size() != segs.size()) continue;
+    bool ok = true;
+    for (size_t i = 0; i < pat.size() && ok; ++i) {
+      ok = (pat[i].size() > 2 && pat[i].front() == '{') || pat[i] == segs[i];
+    }
+    if (!ok || allow.find(routes_[ri].method) != std::string::npos) continue;
+    if (!allow.empty()) allow += ", ";
+    allow += routes_[ri].method;
+    if (routes_[ri].method == "GET") allow += ", HEAD";
+  }
+  return allow;
 }
 
 size_t Router::BodyLimit(std::string_view method, std::string_view target) const {
@@ -134,7 +152,10 @@ Response Router::Dispatch(Request& req, const std::string& lang) const {
   const Route* route = Match(req.method, req.path, &ctx.params, &path_known);
   if (!route) {
     if (path_known) {
-      return ProblemResponse(Error(ErrorCode::kInvalidArgument, "method_not_allowed"), lang, 405);
+      Response r =
+          ProblemResponse(Error(ErrorCode::kInvalidArgument, "method_not_allowed"), lang, 405);
+      r.SetHeader("Allow", AllowedMethods(req.path));
+      return r;
     }
     return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
   }
@@ -142,7 +163,9 @@ Response Router::Dispatch(Request& req, const std::string& lang) const {
     auto actor = auth_(req);
     if (!actor.ok()) return ProblemResponse(actor.error(), lang);
     if (!actor->has_value()) {
-      return ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
+      Response r = ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
+      r.SetHeader("WWW-Authenticate", "Bearer realm=\"dialdeck\"");
+      return r;
     }
     ctx.actor = std::move(**actor);
     const Actor& a = *ctx.actor;
@@ -165,8 +188,8 @@ Response Router::Dispatch(Request& req, const std::string& lang) const {
 }
 
 Response Router::ServeStatic(const Request& req, const std::string& lang) const {
-  if (req.method != "GET") {
-    return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
+  if (req.method != "GET" && req.method != "HEAD") {
+    return ProblemResponse(Error(ErrorCode::kInvalidArgument, "method_not_allowed"), lang, 405);
   }
   std::string_view path = req.path;
   auto it = assets_.find(path == "/" ? std::string_view("/index.html") : path);

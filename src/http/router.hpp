@@ -66,6 +66,7 @@ class Router final : public Handler {
   const Route* Match(std::string_view method, std::string_view path,
                      std::map<std::string, std::string>* params, bool* path_known) const;
   Response Dispatch(Request& req, const std::string& lang) const;
+  std::string AllowedMethods(std::string_view path) const;
   Response ServeStatic(const Request& req, const std::string& lang) const;
   void Finalize(Response& res, bool tls, bool is_api) const;
 

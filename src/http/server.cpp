@@ -207,7 +207,19 @@ class Server::Impl {
 
   template <class Stream>
   asio::awaitable<void> WriteResponse(Stream& stream, Response res, unsigned version,
-                                      bool keep_alive) {
+                                      bool keep_alive, bool head = false) {
+    if (head) {  // the headers GET would send, and no body
+      bhttp::response<bhttp::empty_body> msg{static_cast<bhttp::status>(res.status), version};
+      msg.set(bhttp::field::server, "Dialdeck");
+      if (!res.content_type.empty()) msg.set(bhttp::field::content_type, res.content_type);
+      for (auto& [k, v] : res.headers) msg.insert(k, v);
+      msg.keep_alive(keep_alive);
+      msg.content_length(res.body.size());
+      beast::get_lowest_layer(stream).expires_after(seconds(opts_.write_timeout_s));
+      beast::error_code ec;
+      co_await bhttp::async_write(stream, msg, asio::redirect_error(asio::use_awaitable, ec));
+      co_return;
+    }
     bhttp::response<bhttp::string_body> msg{static_cast<bhttp::status>(res.status), version};
     msg.set(bhttp::field::server, "Dialdeck");
     if (!res.content_type.empty()) msg.set(bhttp::field::content_type, res.content_type);
@@ -330,7 +342,7 @@ class Server::Impl {
       }
       const bool keep_alive = client_keep_alive && !res.close && !stopping_;
       const int status = res.status;
-      co_await WriteResponse(stream, std::move(res), version, keep_alive);
+      co_await WriteResponse(stream, std::move(res), version, keep_alive, req.method == "HEAD");
       if (spdlog::should_log(spdlog::level::debug)) {
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                             std::chrono::steady_clock::now() - started)

@@ -309,7 +309,8 @@ Result<std::optional<Actor>> AccountsService::AuthenticateToken(const std::strin
   DD_ASSIGN_OR_RETURN(
       auto row,
       conn->QueryOne(
-          "SELECT t.id, t.user_id, t.last_used_at, u.username, u.role, u.department_id, u.active "
+          "SELECT t.id, t.user_id, t.last_used_at, u.username, u.role, u.department_id, u.active, "
+          "u.must_change_password "
           "FROM api_tokens t JOIN users u ON u.id = t.user_id "
           "WHERE t.token_hash = ? AND t.revoked_at IS NULL",
           {crypto::Sha256Hex(token)}));
@@ -324,6 +325,7 @@ Result<std::optional<Actor>> AccountsService::AuthenticateToken(const std::strin
   a.username = row->Text(3);
   a.role = ParseRole(row->Text(4)).value_or(Role::kAgent);
   a.department_id = row->OptInt(5);
+  a.must_change_password = row->Bool(7);
   a.ip = ip;
   return std::optional<Actor>(std::move(a));
 }

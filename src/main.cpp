@@ -1,10 +1,15 @@
 // dialdeck: the command line. `dialdeck serve` runs the web application;
 // the other commands administer the same database from a shell.
+#include <fcntl.h>
+#include <sodium.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -40,11 +45,13 @@ std::string DefaultDb() {
 }
 
 dd::Result<std::unique_ptr<dd::app::App>> OpenApp(const std::string& db, bool tls = false,
-                                                  size_t json_limit = 1 << 20) {
+                                                  size_t json_limit = 1 << 20,
+                                                  size_t upload_limit = 256u << 20) {
   dd::app::AppOptions o;
   o.db_url = db;
   o.tls = tls;
   o.json_body_limit = json_limit;
+  o.upload_body_limit = upload_limit;
   return dd::app::App::Open(o);
 }
 
@@ -69,6 +76,69 @@ bool SplitListen(const std::string& s, std::string* host, uint16_t* port) {
     return false;
   }
   return !host->empty();
+}
+
+// Reads the whole file into memory (the only copy we make), imports it,
+// wipes the memory, and with --shred-source overwrites and removes the file.
+int RunImport(dd::app::App& app, const dd::Actor& actor, const std::string& file,
+              const std::string& name, const std::string& quality, const std::string& source,
+              const std::string& consent, int64_t retention, const std::string& map,
+              const std::string& sheet, bool dry_run, bool as_json, bool shred) {
+  std::string bytes;
+  {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return Fail(Error(dd::ErrorCode::kNotFound, "file_not_found", {{"file", file}}));
+    in.seekg(0, std::ios::end);
+    bytes.resize(static_cast<size_t>(in.tellg()));
+    in.seekg(0);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  dd::intake::ImportRequest req;
+  req.filename = std::filesystem::path(file).filename().string();
+  req.bytes = bytes;
+  req.batch_name = name;
+  req.quality = quality;
+  req.source = source;
+  req.consent_note = consent;
+  if (retention >= 0) req.retention_days = retention;
+  req.mapping_spec = map;
+  req.sheet = sheet;
+  req.dry_run = dry_run;
+  auto report = app.intake().Import(actor, req);
+  sodium_memzero(bytes.data(), bytes.size());
+  if (!report.ok()) return Fail(report.error());
+  if (as_json) {
+    std::cout << report->dump() << "\n";
+  } else {
+    const auto& r = *report;
+    std::cout << (dry_run ? "dry run (nothing stored)" : "batch " + r["batch_id"].dump()) << ": "
+              << r["rows"] << " rows: " << r["imported"] << " imported, " << r["invalid"]
+              << " invalid, " << r["duplicate_in_file"] << " duplicate in file, "
+              << r["duplicate_existing"] << " duplicate of existing, " << r["dnc"]
+              << " do-not-call (" << r["elapsed_ms"] << " ms)\n";
+  }
+  if (shred && !dry_run) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(file, ec);
+    if (!ec) {
+      std::ofstream out(file, std::ios::binary | std::ios::in | std::ios::out);
+      std::string zeros(64 * 1024, '\0');
+      for (uintmax_t done = 0; done < size; done += zeros.size()) {
+        out.write(zeros.data(),
+                  static_cast<std::streamsize>(std::min<uintmax_t>(zeros.size(), size - done)));
+      }
+      out.flush();
+    }
+    int fd = ::open(file.c_str(), O_WRONLY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+    if (!std::filesystem::remove(file, ec)) {
+      return Fail(Error(dd::ErrorCode::kInternal, "shred_failed", {{"file", file}}));
+    }
+  }
+  return 0;
 }
 
 }  // namespace
@@ -99,6 +169,7 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key, log_level = "info";
   int io_threads = 1, workers = 4;
   size_t json_limit = 1 << 20;
+  size_t upload_limit = 256u << 20;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")
       ->envname("DIALDECK_LISTEN")
       ->capture_default_str();
@@ -117,6 +188,10 @@ int main(int argc, char** argv) {
   serve
       ->add_option("--max-json-body", json_limit,
                    "Largest JSON request body in bytes (413 past it)")
+      ->capture_default_str();
+  serve
+      ->add_option("--max-upload-body", upload_limit,
+                   "Largest upload (lead file) in bytes (413 past it)")
       ->capture_default_str();
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
@@ -196,6 +271,39 @@ int main(int argc, char** argv) {
   int a_limit = 20;
   audit_list->add_option("--limit", a_limit, "How many")->capture_default_str();
 
+  // import
+  auto* imp =
+      cli.add_subcommand("import", "Import a lead list (.xlsx .xls .csv .txt) as a new batch");
+  add_db(imp);
+  std::string i_file, i_name, i_quality = "B", i_source, i_consent, i_map, i_sheet;
+  int64_t i_retention = -1;
+  bool i_dry = false, i_json = false, i_shred = false;
+  imp->add_option("FILE", i_file, "The lead file")->required();
+  imp->add_option("--batch-name", i_name, "Batch name (default: the file name)");
+  imp->add_option("--quality", i_quality, "Quality tier A, B or C")
+      ->check(CLI::IsMember({"A", "B", "C"}))
+      ->capture_default_str();
+  imp->add_option("--source", i_source, "Where the list comes from");
+  imp->add_option("--consent", i_consent, "Lawful basis or consent behind the list");
+  imp->add_option("--retention-days", i_retention, "Days to keep the batch's leads (0: keep)");
+  imp->add_option("--map", i_map,
+                  "Column mapping, e.g. phone=电话,name=3,area=E (names, numbers or letters)");
+  imp->add_option("--sheet", i_sheet, "Sheet name (default: the first visible sheet)");
+  imp->add_flag("--dry-run", i_dry, "Compute the full report and store nothing");
+  imp->add_flag("--json", i_json, "Print the report as one JSON object");
+  imp->add_flag("--shred-source", i_shred, "After a successful import, overwrite and remove FILE");
+
+  // settings
+  auto* set = cli.add_subcommand("settings", "Run-time settings");
+  set->require_subcommand(1);
+  auto* set_list = set->add_subcommand("list", "Show every setting with its value and default");
+  add_db(set_list);
+  auto* set_set = set->add_subcommand("set", "Change a setting");
+  add_db(set_set);
+  std::string s_key, s_value;
+  set_set->add_option("KEY", s_key, "Setting name (see settings list)")->required();
+  set_set->add_option("VALUE", s_value, "New value")->required();
+
   CLI11_PARSE(cli, argc, argv);
 
   const dd::Actor cli_actor = dd::Actor::Cli();
@@ -211,7 +319,7 @@ int main(int argc, char** argv) {
     if (tls_cert.empty() != tls_key.empty()) {
       return Fail(Error(dd::ErrorCode::kInvalidArgument, "tls_needs_both"));
     }
-    auto app = OpenApp(db, !tls_cert.empty(), json_limit);
+    auto app = OpenApp(db, !tls_cert.empty(), json_limit, upload_limit);
     if (!app.ok()) return Fail(app.error());
     auto& a = **app;
     if (demo) {
@@ -254,6 +362,27 @@ int main(int argc, char** argv) {
   auto& a = **app;
   auto& acc = a.accounts();
 
+  if (*imp) {
+    return RunImport(a, cli_actor, i_file, i_name, i_quality, i_source, i_consent, i_retention,
+                     i_map, i_sheet, i_dry, i_json, i_shred);
+  }
+  if (*set_list) {
+    auto entries = a.settings().List();
+    if (!entries.ok()) return Fail(entries.error());
+    for (const auto& e : *entries) {
+      std::cout << e.def->key << " = " << e.value
+                << (e.is_default ? "  (default)"
+                                 : "  (default: " + std::string(e.def->default_value) + ")")
+                << "\n";
+    }
+    return 0;
+  }
+  if (*set_set) {
+    auto st = a.settings().Set(cli_actor, s_key, s_value);
+    if (!st.ok()) return Fail(st.error());
+    std::cout << s_key << " = " << s_value << "\n";
+    return 0;
+  }
   if (*migrate) {
     std::cout << "database is up to date: " << db << "\n";
     return 0;

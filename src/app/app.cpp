@@ -20,6 +20,11 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
   app->audit_ = std::make_unique<audit::AuditLog>(*app->clock_);
   app->accounts_ =
       std::make_unique<accounts::AccountsService>(*app->db_, *app->clock_, *app->audit_);
+  app->settings_ = std::make_unique<settings::Settings>(*app->db_, *app->clock_, *app->audit_);
+  DD_ASSIGN_OR_RETURN(std::string region, app->settings_->Get("phone_default_region"));
+  app->cleaner_ = std::make_unique<phone::PhoneCleaner>(region);
+  app->intake_ = std::make_unique<intake::IntakeService>(*app->db_, *app->clock_, *app->audit_,
+                                                         *app->settings_, *app->cleaner_);
   return app;
 }
 

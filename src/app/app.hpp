@@ -10,12 +10,16 @@
 #include "http/router.hpp"
 #include "modules/accounts/accounts_service.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/intake/intake_service.hpp"
+#include "modules/phone/phone_cleaner.hpp"
+#include "modules/settings/settings.hpp"
 
 namespace dd::app {
 
 struct AppOptions {
   std::string db_url = "data/dialdeck.db";
   size_t json_body_limit = 1 << 20;
+  size_t upload_body_limit = 256u << 20;
   bool tls = false;
 };
 
@@ -29,6 +33,8 @@ class App {
   const Clock& clock() const { return *clock_; }
   const audit::AuditLog& audit() const { return *audit_; }
   accounts::AccountsService& accounts() { return *accounts_; }
+  settings::Settings& settings() { return *settings_; }
+  intake::IntakeService& intake() { return *intake_; }
   const AppOptions& options() const { return opts_; }
 
   // The route table: every route with its permission (routes.cpp).
@@ -42,6 +48,9 @@ class App {
   std::unique_ptr<Clock> clock_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<accounts::AccountsService> accounts_;
+  std::unique_ptr<settings::Settings> settings_;
+  std::unique_ptr<phone::PhoneCleaner> cleaner_;
+  std::unique_ptr<intake::IntakeService> intake_;
 };
 
 }  // namespace dd::app

@@ -3,6 +3,7 @@
 #include "app/app.hpp"
 #include "modules/accounts/accounts_routes.hpp"
 #include "modules/audit/audit_routes.hpp"
+#include "modules/intake/intake_routes.hpp"
 
 namespace dd::app {
 
@@ -13,6 +14,9 @@ std::vector<http::Route> App::Routes() {
   auto& db = *db_;
   auto& audit = *audit_;
   const bool tls = opts_.tls;
+  auto& in = *intake_;
+  auto& st = *settings_;
+  const size_t upload = opts_.upload_body_limit;
   namespace a = accounts;
   return {
       // method, path, permission, body limit (0: JSON default), handler
@@ -48,6 +52,32 @@ std::vector<http::Route> App::Routes() {
        [&db, &audit](RouteContext& c) { return audit::ListAudit(db, audit, c); }},
       {"POST", "/api/v1/audit/verify", P::kAuditRead, 0,
        [&db, &audit](RouteContext& c) { return audit::VerifyAudit(db, audit, c); }},
+      // Lead intake (uploads take the upload body limit)
+      {"POST", "/api/v1/imports/preview", P::kLeadsImport, upload,
+       [&in](RouteContext& c) { return intake::PreviewImport(in, c); }},
+      {"POST", "/api/v1/imports", P::kLeadsImport, upload,
+       [&in](RouteContext& c) { return intake::PostImport(in, c); }},
+      {"GET", "/api/v1/imports/progress/{progress_id}", P::kLeadsImport, 0,
+       [&in](RouteContext& c) { return intake::GetImportProgress(in, c); }},
+      {"GET", "/api/v1/batches", P::kLeadsImport, 0,
+       [&in](RouteContext& c) { return intake::ListBatches(in, c); }},
+      {"GET", "/api/v1/batches/{id}", P::kLeadsImport, 0,
+       [&in](RouteContext& c) { return intake::GetBatch(in, c); }},
+      {"GET", "/api/v1/batches/{id}/rejects.xlsx", P::kLeadsImport, 0,
+       [&in](RouteContext& c) { return intake::GetRejects(in, c); }},
+      {"GET", "/api/v1/dnc", P::kDncManage, 0,
+       [&in](RouteContext& c) { return intake::ListDnc(in, c); }},
+      {"POST", "/api/v1/dnc", P::kDncManage, 0,
+       [&in](RouteContext& c) { return intake::AddDnc(in, c); }},
+      {"DELETE", "/api/v1/dnc/{id}", P::kDncManage, 0,
+       [&in](RouteContext& c) { return intake::RemoveDnc(in, c); }},
+      {"POST", "/api/v1/dnc/import", P::kDncManage, upload,
+       [&in](RouteContext& c) { return intake::ImportDnc(in, c); }},
+      // Settings
+      {"GET", "/api/v1/settings", P::kSettingsRead, 0,
+       [&st](RouteContext& c) { return intake::ListSettings(st, c); }},
+      {"PUT", "/api/v1/settings/{key}", P::kSettingsWrite, 0,
+       [&st](RouteContext& c) { return intake::PutSetting(st, c); }},
   };
 }
 

@@ -32,6 +32,10 @@ std::string_view PermissionName(Permission p) {
     case Permission::kDepartmentsRead: return "departments.read";
     case Permission::kDepartmentsWrite: return "departments.write";
     case Permission::kAuditRead: return "audit.read";
+    case Permission::kLeadsImport: return "leads.import";
+    case Permission::kDncManage: return "dnc.manage";
+    case Permission::kSettingsRead: return "settings.read";
+    case Permission::kSettingsWrite: return "settings.write";
   }
   return "unknown";
 }
@@ -46,8 +50,12 @@ bool RoleHas(Role role, Permission p) {
     case Permission::kUsersRead:
     case Permission::kUsersWrite:
     case Permission::kDepartmentsWrite:
-    case Permission::kAuditRead: return role == Role::kAdmin;
-    case Permission::kDepartmentsRead: return role == Role::kAdmin || role == Role::kManager;
+    case Permission::kAuditRead:
+    case Permission::kSettingsRead:
+    case Permission::kSettingsWrite: return role == Role::kAdmin;
+    case Permission::kDepartmentsRead:
+    case Permission::kLeadsImport:
+    case Permission::kDncManage: return role == Role::kAdmin || role == Role::kManager;
   }
   return false;
 }

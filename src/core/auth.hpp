@@ -26,6 +26,10 @@ enum class Permission {
   kDepartmentsRead,
   kDepartmentsWrite,
   kAuditRead,
+  kLeadsImport,  // upload lead lists, see batches and reports
+  kDncManage,    // the do-not-call list
+  kSettingsRead,
+  kSettingsWrite,
 };
 
 std::string_view PermissionName(Permission p);

@@ -76,6 +76,17 @@ struct ExecInfo {
   int64_t changes = 0;
 };
 
+// A prepared statement for bulk writes: bind views (not copied; they must
+// live until Execute returns), execute, repeat. Owned by its Connection.
+class BulkStatement {
+ public:
+  virtual ~BulkStatement() = default;
+  virtual void BindText(int index, std::string_view v) = 0;  // 1-based
+  virtual void BindInt(int index, int64_t v) = 0;
+  virtual void BindNull(int index) = 0;
+  virtual Status Execute() = 0;  // runs once, then clears the bindings
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -85,6 +96,8 @@ class Connection {
   virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
   // Runs one statement that returns no rows.
   virtual Result<ExecInfo> Exec(std::string_view sql, const Params& params = {}) = 0;
+  // A statement for many executions with cheap binding (imports).
+  virtual Result<BulkStatement*> PrepareBulk(std::string_view sql) = 0;
   // Runs several statements without parameters (migrations only).
   virtual Status ExecScript(std::string_view sql) = 0;
 

@@ -26,10 +26,32 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   return InternalError(std::string(what) + ": " + msg);
 }
 
+class SqliteBulk final : public BulkStatement {
+ public:
+  SqliteBulk(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  void BindText(int i, std::string_view v) override {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void BindInt(int i, int64_t v) override { sqlite3_bind_int64(stmt_, i, v); }
+  void BindNull(int i) override { sqlite3_bind_null(stmt_, i); }
+  Status Execute() override {
+    int rc = sqlite3_step(stmt_);
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db_, rc, "bulk step");
+    return {};
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;  // owned by the connection's cache
+};
+
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
   ~SqliteConnection() override {
+    bulk_.clear();
     for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
     sqlite3_close_v2(db_);
   }
@@ -74,6 +96,13 @@ class SqliteConnection final : public Connection {
     sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return SqliteError(db_, rc, "step");
     return ExecInfo{sqlite3_changes64(db_)};
+  }
+
+  Result<BulkStatement*> PrepareBulk(std::string_view sql) override {
+    DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, {}));
+    auto& b = bulk_[stmt];
+    if (!b) b = std::make_unique<SqliteBulk>(db_, stmt);
+    return b.get();
   }
 
   Status ExecScript(std::string_view sql) override {
@@ -134,6 +163,7 @@ class SqliteConnection final : public Connection {
 
   sqlite3* db_;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk_;
 };
 
 class SqliteDatabase final : public Database {
@@ -172,7 +202,7 @@ class SqliteDatabase final : public Database {
     auto conn = std::make_unique<SqliteConnection>(db);
     DD_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY;"));
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
     return std::unique_ptr<Connection>(std::move(conn));
   }
 

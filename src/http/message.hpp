@@ -53,7 +53,8 @@ class Handler {
   virtual Response Handle(Request& req) const = 0;
   // A problem+json answer for errors the server finds itself: 400 (bad
   // request line or headers), 413 (body too large), 408 (too slow).
-  virtual Response TransportError(int status, std::string_view accept_language, bool tls) const = 0;
+  virtual Response TransportError(int status, std::string_view accept_language, bool tls,
+                                  size_t limit = 0) const = 0;
 };
 
 }  // namespace dd::http

@@ -228,13 +228,14 @@ void Router::Finalize(Response& res, bool tls, bool is_api) const {
   if (is_api) res.SetHeader("Cache-Control", "no-store");
 }
 
-Response Router::TransportError(int status, std::string_view accept_language, bool tls) const {
+Response Router::TransportError(int status, std::string_view accept_language, bool tls,
+                                size_t limit) const {
   const std::string lang = i18n::PickLanguage(accept_language);
   Error e;
   switch (status) {
     case 413:
       e = Error(ErrorCode::kTooLarge, "body_too_large",
-                {{"limit", std::to_string(opts_.json_body_limit)}});
+                {{"limit", std::to_string(limit ? limit : opts_.json_body_limit)}});
       break;
     case 408: e = Error(ErrorCode::kInvalidArgument, "request_timeout"); break;
     default: e = Error(ErrorCode::kInvalidArgument, "bad_request"); break;

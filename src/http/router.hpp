@@ -57,7 +57,8 @@ class Router final : public Handler {
 
   size_t BodyLimit(std::string_view method, std::string_view target) const override;
   Response Handle(Request& req) const override;
-  Response TransportError(int status, std::string_view accept_language, bool tls) const override;
+  Response TransportError(int status, std::string_view accept_language, bool tls,
+                          size_t limit = 0) const override;
 
   const std::vector<Route>& routes() const { return routes_; }
   const RouterOptions& options() const { return opts_; }

@@ -279,12 +279,17 @@ class Server::Impl {
       const unsigned version = head.version();
       const size_t limit = handler_.BodyLimit(head.method_string(), head.target());
       if (parser.content_length() && *parser.content_length() > limit) {
-        co_await WriteResponse(stream, handler_.TransportError(413, accept_language, tls), version,
-                               false);
+        co_await WriteResponse(stream, handler_.TransportError(413, accept_language, tls, limit),
+                               version, false);
         co_await Drain(stream, buffer);
         co_return;
       }
       parser.body_limit(limit);
+      // One allocation for the whole body: growing it would leave stale
+      // copies of an upload behind in freed heap memory.
+      if (parser.content_length()) {
+        parser.get().body().reserve(static_cast<size_t>(*parser.content_length()));
+      }
       if (beast::iequals(head[bhttp::field::expect], "100-continue")) {
         bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
         co_await bhttp::async_write(stream, cont, asio::redirect_error(asio::use_awaitable, ec));
@@ -295,7 +300,7 @@ class Server::Impl {
         co_await bhttp::async_read(stream, buffer, parser,
                                    asio::redirect_error(asio::use_awaitable, ec));
         if (ec == bhttp::error::body_limit) {
-          co_await WriteResponse(stream, handler_.TransportError(413, accept_language, tls),
+          co_await WriteResponse(stream, handler_.TransportError(413, accept_language, tls, limit),
                                  version, false);
           co_await Drain(stream, buffer);
           co_return;

@@ -157,7 +157,7 @@ async function spawnRetrying(args, opts) {
 // Starts `dialdeck serve` on a free port. `setup(db)` runs before the server
 // starts (create users with the CLI there, so no admin is bootstrapped).
 // Pass `db` to reuse an existing database (then the caller owns its folder).
-export async function startServer({ setup, db, args = [] } = {}) {
+export async function startServer({ setup, db, args = [], env } = {}) {
   const ownDir = !db
   const dir = ownDir ? tempDir() : dirname(db)
   db = db || join(dir, 't.db')
@@ -168,6 +168,7 @@ export async function startServer({ setup, db, args = [] } = {}) {
     proc = await spawnRetrying(['serve', '--db', db, '--listen', `127.0.0.1:${port}`, ...args], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: env ? { ...process.env, ...env } : process.env,
     })
   } catch (e) {
     if (ownDir) rmSync(dir, { recursive: true, force: true })

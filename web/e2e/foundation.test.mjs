@@ -6,154 +6,38 @@
 //   node --test web/e2e/   (from the repo root)
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
-
-const here = dirname(fileURLToPath(import.meta.url))
-const repo = resolve(here, '../..')
-const BIN = process.env.DIALDECK_BIN || join(repo, 'build/dialdeck')
-const SHOTS = join(here, 'screenshots')
-const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p))
+import { cli, startServer, launchBrowser, newPage as openPage, shot, tid, login as loginAt, noMessages, choose } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const SERVICE = { username: 'kefu1', password: 'Service-pass-1', changed: 'Service-pass-2' }
 const LOCKED = { username: 'locky', password: 'Locky-pass-123' }
 const AGENT = { username: 'agent1', display: '张三', password: 'Agent-pass-123', changed: 'Agent-pass-456' }
 
-let tmp
 let server
-let serverLog = ''
 let base
 let browser
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer()
-    s.unref()
-    s.on('error', fail)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    })
-  })
-}
-
-function cli(args, input) {
-  return execFileSync(BIN, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 })
-}
-
-async function waitHealthy(url, ms) {
-  const deadline = Date.now() + ms
-  let last
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`server exited with ${server.exitCode}:\n${serverLog}`)
-    try {
-      const r = await fetch(url)
-      if (r.status === 200) return
-      last = `HTTP ${r.status}`
-    } catch (e) {
-      last = e.message
-    }
-    await new Promise((r) => setTimeout(r, 150))
-  }
-  throw new Error(`server not healthy after ${ms} ms (${last}):\n${serverLog}`)
-}
-
 before(async () => {
-  assert.ok(existsSync(BIN), `server binary not found at ${BIN} (build it, or set DIALDECK_BIN)`)
-  assert.ok(CHROMIUM, 'Chromium not found at /usr/lib/chromium/chromium or /usr/bin/chromium')
-  mkdirSync(SHOTS, { recursive: true })
-  tmp = mkdtempSync(join(tmpdir(), 'dialdeck-e2e-'))
-  const db = join(tmp, 't.db')
-  cli(['user', 'add', ADMIN.username, '--role', 'admin', '--password-stdin', '--db', db], `${ADMIN.password}\n`)
-  cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-  cli(
-    ['user', 'add', SERVICE.username, '--role', 'service', '--password-stdin', '--must-change-password', '--db', db],
-    `${SERVICE.password}\n`,
-  )
-  cli(['user', 'add', LOCKED.username, '--role', 'agent', '--password-stdin', '--db', db], `${LOCKED.password}\n`)
-
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  server = spawn(BIN, ['serve', '--db', db, '--listen', `127.0.0.1:${port}`], {
-    cwd: tmp,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  server = await startServer(({ db }) => {
+    cli(['user', 'add', ADMIN.username, '--role', 'admin', '--password-stdin', '--db', db], `${ADMIN.password}\n`)
+    cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
+    cli(
+      ['user', 'add', SERVICE.username, '--role', 'service', '--password-stdin', '--must-change-password', '--db', db],
+      `${SERVICE.password}\n`,
+    )
+    cli(['user', 'add', LOCKED.username, '--role', 'agent', '--password-stdin', '--db', db], `${LOCKED.password}\n`)
   })
-  server.stdout.on('data', (d) => (serverLog += d))
-  server.stderr.on('data', (d) => (serverLog += d))
-  await waitHealthy(`${base}/healthz`, 20_000)
-
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  base = server.base
+  browser = await launchBrowser()
 })
 
 after(async () => {
   await browser?.close().catch(() => {})
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r))
-    server.kill('SIGTERM')
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(timer)
-  }
-  if (tmp) rmSync(tmp, { recursive: true, force: true })
+  await server?.stop()
 })
 
-/** A fresh browser context (own cookies) that records page errors and CSP violations. */
-async function newPage(viewport) {
-  const context = await browser.newContext({ viewport, locale: 'zh-CN' })
-  const page = await context.newPage()
-  page.setDefaultTimeout(10_000)
-  const problems = []
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text())
-  })
-  return { context, page, problems }
-}
-
-async function shot(page, name) {
-  await page.waitForTimeout(350) // let drawer/dialog transitions finish
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, animations: 'disabled' })
-}
-const tid = (page, id) => page.locator(`[data-test="${id}"]`)
-
-async function login(page, { username, password }) {
-  await page.goto(`${base}/login`)
-  await tid(page, 'login-username').fill(username)
-  await tid(page, 'login-password').fill(password)
-  await tid(page, 'login-submit').click()
-  await page.waitForURL((u) => !u.pathname.startsWith('/login'))
-}
-
-/** Wait until earlier toasts (ElMessage) are gone. */
-async function noMessages(page) {
-  for (let i = 0; i < 60 && (await page.locator('.el-message').count()) > 0; i++) await page.waitForTimeout(200)
-}
-
-/** Pick an option of an Element Plus select by its visible text. */
-async function choose(page, selectTestId, optionText) {
-  await tid(page, selectTestId).click()
-  const option = page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first()
-  await option.click()
-}
+const newPage = (viewport) => openPage(browser, viewport)
+const login = (page, user) => loginAt(page, base, user)
 
 test('admin creates an agent; the agent sees the agent menu', async () => {
   const { context, page, problems } = await newPage({ width: 1280, height: 800 })

@@ -10,6 +10,10 @@ export const ROUTE_ROLES = {
   users: ['admin'],
   departments: ['admin', 'manager'],
   audit: ['admin'],
+  import: ['admin', 'manager'],
+  batches: ['admin', 'manager'],
+  batch: ['admin', 'manager'],
+  dnc: ['admin', 'manager'],
 }
 
 const ITEMS = {
@@ -24,12 +28,15 @@ const ITEMS = {
     icon: 'OfficeBuilding',
   },
   audit: { key: 'audit', path: '/audit', label: 'menu.audit', icon: 'Tickets' },
+  import: { key: 'import', path: '/import', label: 'menu.import', icon: 'Upload' },
+  batches: { key: 'batches', path: '/batches', label: 'menu.batches', icon: 'Files' },
+  dnc: { key: 'dnc', path: '/dnc', label: 'menu.dnc', icon: 'MuteNotification' },
   password: { key: 'password', path: '/password', label: 'menu.password', icon: 'Lock' },
 }
 
 const MENUS = {
-  admin: ['home', 'users', 'departments', 'audit', 'password'],
-  manager: ['home', 'departmentsReadonly', 'password'],
+  admin: ['home', 'import', 'batches', 'dnc', 'users', 'departments', 'audit', 'password'],
+  manager: ['home', 'import', 'batches', 'dnc', 'departmentsReadonly', 'password'],
   agent: ['desk', 'password'],
   service: ['home', 'password'],
 }

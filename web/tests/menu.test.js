@@ -4,12 +4,12 @@ import { menuForRole, homePathForRole, canOpen } from '../src/menu'
 const keys = (role) => menuForRole(role).map((m) => m.key)
 
 describe('menuForRole', () => {
-  it('admin: home, users, departments, audit, password', () => {
-    expect(keys('admin')).toEqual(['home', 'users', 'departments', 'audit', 'password'])
+  it('admin: home, import, batches, dnc, users, departments, audit, password', () => {
+    expect(keys('admin')).toEqual(['home', 'import', 'batches', 'dnc', 'users', 'departments', 'audit', 'password'])
     expect(menuForRole('admin').find((m) => m.key === 'departments').label).toBe('menu.departments')
   })
-  it('manager: home, read-only departments, password', () => {
-    expect(keys('manager')).toEqual(['home', 'departments', 'password'])
+  it('manager: home, import, batches, dnc, read-only departments, password', () => {
+    expect(keys('manager')).toEqual(['home', 'import', 'batches', 'dnc', 'departments', 'password'])
     expect(menuForRole('manager').find((m) => m.key === 'departments').label).toBe('menu.departmentsReadonly')
   })
   it('agent: desk, password', () => {
@@ -40,6 +40,12 @@ describe('menuForRole', () => {
     expect(canOpen('home', 'agent')).toBe(false)
     expect(canOpen('password', 'agent')).toBe(true)
     expect(canOpen('notFound', 'service')).toBe(true)
+    for (const page of ['import', 'batches', 'batch', 'dnc']) {
+      expect(canOpen(page, 'admin'), page).toBe(true)
+      expect(canOpen(page, 'manager'), page).toBe(true)
+      expect(canOpen(page, 'agent'), page).toBe(false)
+      expect(canOpen(page, 'service'), page).toBe(false)
+    }
   })
   it('lands agents on the desk and everyone else on home', () => {
     expect(homePathForRole('agent')).toBe('/desk')

@@ -1,0 +1,265 @@
+// Legacy .xls reader on FreeXL 1.0.6.
+//
+// FreeXL only opens by path. The upload is therefore written to an anonymous
+// temporary file: O_TMPFILE in /dev/shm (RAM) when possible, else a mkstemp
+// file in $TMPDIR or /tmp that is unlinked right after creation, before any
+// byte is written. FreeXL opens it through /proc/self/fd/N, so the file never
+// has a name while it holds data. FreeXL parses the whole workbook into memory
+// at open; right after that the file is overwritten with zeros and closed.
+//
+// FreeXL does not expose sheet visibility: "" selects the first sheet.
+
+#include <fcntl.h>
+#include <freexl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+
+#include "import/reader_internal.hpp"
+
+namespace dd::import {
+namespace {
+
+// An anonymous temporary file holding a copy of the upload; scrubbed (zeroed)
+// and closed on destruction.
+class AnonymousFile {
+ public:
+  AnonymousFile() = default;
+  AnonymousFile(const AnonymousFile&) = delete;
+  AnonymousFile& operator=(const AnonymousFile&) = delete;
+  ~AnonymousFile() { Scrub(); }
+
+  Status Create(std::string_view bytes) {
+    fd_ = open("/dev/shm", O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      const char* tmp = getenv("TMPDIR");
+      std::string dir = tmp && *tmp ? tmp : "/tmp";
+      fd_ = open(dir.c_str(), O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+      if (fd_ < 0) {
+        std::string templ = dir + "/dialdeck-xls-XXXXXX";
+        fd_ = mkostemp(templ.data(), O_CLOEXEC);
+        if (fd_ < 0) return InternalError("cannot create a temporary file for .xls");
+        unlink(templ.c_str());  // nameless before it holds any data
+      }
+    }
+    size_ = bytes.size();
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = write(fd_, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return InternalError("cannot write the temporary .xls file");
+      done += static_cast<size_t>(n);
+    }
+    return {};
+  }
+
+  std::string Path() const { return "/proc/self/fd/" + std::to_string(fd_); }
+
+  // Overwrites the content with zeros and closes the file.
+  void Scrub() {
+    if (fd_ < 0) return;
+    static const char kZeros[64 * 1024] = {};
+    size_t done = 0;
+    while (done < size_) {
+      size_t n = std::min(sizeof kZeros, size_ - done);
+      ssize_t w = pwrite(fd_, kZeros, n, static_cast<off_t>(done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) break;
+      done += static_cast<size_t>(w);
+    }
+    if (ftruncate(fd_, 0) != 0) {
+      // Nothing more to do: the file is nameless and is released at close.
+    }
+    close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_ = -1;
+  size_t size_ = 0;
+};
+
+class XlsReader final : public TableReader {
+ public:
+  XlsReader(const void* handle, uint32_t rows, uint16_t cols, const ReadOptions& opts)
+      : handle_(handle), rows_(rows), cols_(cols), max_rows_(opts.max_rows) {}
+  ~XlsReader() override { freexl_close(handle_); }
+
+  Result<bool> Next(std::vector<std::string>& cells) override {
+    if (error_) return *error_;
+    if (pending_empty_ == 0 && has_held_) {
+      has_held_ = false;
+      cells.swap(held_);
+      return Count();
+    }
+    if (pending_empty_ > 0) {
+      --pending_empty_;
+      cells.clear();
+      return Count();
+    }
+    for (;;) {
+      cells.clear();
+      if (row_ >= rows_) {
+        pending_empty_ = 0;  // trailing empty rows are dropped
+        return false;
+      }
+      auto s = ReadRow(row_++, cells);
+      if (!s.ok()) {
+        error_ = std::move(s).error();
+        return *error_;
+      }
+      if (!cells.empty()) break;
+      ++pending_empty_;
+    }
+    if (pending_empty_ > 0) {
+      held_.swap(cells);
+      has_held_ = true;
+      --pending_empty_;
+      cells.clear();
+    }
+    return Count();
+  }
+
+ private:
+  Result<bool> Count() {
+    if (++returned_ > max_rows_) {
+      error_ = TooManyRows(max_rows_);
+      return *error_;
+    }
+    return true;
+  }
+
+  Status ReadRow(uint32_t row, std::vector<std::string>& cells) {
+    for (uint16_t col = 0; col < cols_; ++col) {
+      FreeXL_CellValue v;
+      int rc = freexl_get_cell_value(handle_, row, col, &v);
+      if (rc != FREEXL_OK) return FileCorrupt("freexl cell " + std::to_string(rc));
+      std::string text;
+      switch (v.type) {
+        case FREEXL_CELL_INT: text = std::to_string(v.value.int_value); break;
+        case FREEXL_CELL_DOUBLE: text = DoubleText(v.value.double_value); break;
+        case FREEXL_CELL_TEXT:
+        case FREEXL_CELL_SST_TEXT:
+        case FREEXL_CELL_DATE:
+        case FREEXL_CELL_DATETIME:
+        case FREEXL_CELL_TIME:
+          if (v.value.text_value != nullptr) text = v.value.text_value;
+          break;
+        default: break;
+      }
+      if (text.empty()) continue;
+      if (cells.size() <= col) cells.resize(col + 1);
+      cells[col] = std::move(text);
+    }
+    return {};
+  }
+
+  const void* handle_;
+  uint32_t rows_;
+  uint16_t cols_;
+  uint64_t max_rows_;
+  uint32_t row_ = 0;
+  uint64_t returned_ = 0;
+  uint64_t pending_empty_ = 0;
+  bool has_held_ = false;
+  std::vector<std::string> held_;
+  std::optional<Error> error_;
+};
+
+uint32_t LoadU32(std::string_view b, size_t at) {
+  uint32_t v;
+  std::memcpy(&v, b.data() + at, 4);
+  return v;
+}
+
+// FreeXL reads a truncated compound file without complaint; refuse it here:
+// every sector the FAT marks as used must lie inside the file.
+Status CheckCompoundFile(std::string_view b) {
+  if (b.size() < 512) return FileCorrupt("OLE2 header truncated");
+  uint16_t shift;
+  std::memcpy(&shift, b.data() + 30, 2);
+  if (shift != 9 && shift != 12) return FileCorrupt("OLE2 sector size");
+  const uint64_t ss = uint64_t{1} << shift;
+  const uint64_t sectors = b.size() / ss - 1;  // the header takes the first one
+  const uint32_t fat_sectors = LoadU32(b, 44);
+  const uint32_t in_header = std::min<uint32_t>(fat_sectors, 109);
+  for (uint32_t i = 0; i < in_header; ++i) {
+    uint32_t fs = LoadU32(b, 76 + 4 * i);
+    if (fs >= sectors) return FileCorrupt("OLE2 FAT sector beyond the end");
+    for (uint64_t j = 0; j < ss / 4; ++j) {
+      uint32_t v = LoadU32(b, (fs + 1) * ss + 4 * j);
+      uint64_t k = uint64_t{i} * (ss / 4) + j;  // the sector this entry describes
+      if (v != 0xFFFFFFFF && k >= sectors) return FileCorrupt("OLE2 file truncated");
+    }
+  }
+  return {};
+}
+
+Error FreexlError(int rc) {
+  switch (rc) {
+    case FREEXL_INSUFFICIENT_MEMORY: return InternalError("freexl: out of memory");
+    case FREEXL_BIFF_WORKBOOK_NOT_FOUND: return NotSpreadsheet("OLE2 file without a workbook");
+    default: return FileCorrupt("freexl error " + std::to_string(rc));
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableReader>> OpenXls(std::string_view bytes, const ReadOptions& opts) {
+  DD_RETURN_IF_ERROR(CheckCompoundFile(bytes));
+  const void* handle = nullptr;
+  int rc;
+  {
+    AnonymousFile file;
+    DD_RETURN_IF_ERROR(file.Create(bytes));
+    rc = freexl_open(file.Path().c_str(), &handle);
+  }  // scrubbed and closed here: FreeXL holds the parsed workbook in memory
+  if (rc != FREEXL_OK) {
+    if (handle != nullptr) freexl_close(handle);
+    return FreexlError(rc);
+  }
+  struct Closer {
+    const void* h;
+    ~Closer() {
+      if (h != nullptr) freexl_close(h);
+    }
+  } closer{handle};
+
+  unsigned int info = 0;
+  if (freexl_get_info(handle, FREEXL_BIFF_PASSWORD, &info) == FREEXL_OK &&
+      info == FREEXL_BIFF_OBFUSCATED) {
+    return FileEncrypted();
+  }
+  unsigned int count = 0;
+  if (freexl_get_info(handle, FREEXL_BIFF_SHEET_COUNT, &count) != FREEXL_OK || count == 0) {
+    return SheetNotFound(opts.sheet);
+  }
+  int index = -1;
+  for (unsigned int i = 0; i < count; ++i) {
+    const char* name = nullptr;
+    if (freexl_get_worksheet_name(handle, static_cast<unsigned short>(i), &name) != FREEXL_OK) {
+      continue;
+    }
+    std::string copy = name ? name : "";  // later calls invalidate `name`
+    if (opts.sheet.empty() || copy == opts.sheet) {
+      index = static_cast<int>(i);
+      break;
+    }
+  }
+  if (index < 0) return SheetNotFound(opts.sheet);
+  if ((rc = freexl_select_active_worksheet(handle, static_cast<unsigned short>(index))) !=
+      FREEXL_OK) {
+    return FreexlError(rc);
+  }
+  unsigned int rows = 0;
+  unsigned short cols = 0;
+  if ((rc = freexl_worksheet_dimensions(handle, &rows, &cols)) != FREEXL_OK) {
+    return FreexlError(rc);
+  }
+  closer.h = nullptr;
+  return std::unique_ptr<TableReader>(std::make_unique<XlsReader>(handle, rows, cols, opts));
+}
+
+}  // namespace dd::import

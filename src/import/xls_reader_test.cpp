@@ -1,0 +1,147 @@
+#include <dirent.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "import/table_reader.hpp"
+#include "import/test_fixtures.hpp"
+
+namespace dd::import {
+namespace {
+
+using testing::MakeXls;
+using testing::ReadTable;
+using testing::Rows;
+using testing::XlsCell;
+using testing::XlsSheet;
+
+std::vector<XlsSheet> LeadSheets() {
+  return {
+      {"说明", {{0, 0, XlsCell::kString, "first sheet"}}},
+      {"客户",
+       {{0, 0, XlsCell::kString, "序号"},
+        {0, 1, XlsCell::kString, "姓名"},
+        {0, 2, XlsCell::kString, "电话"},
+        {1, 0, XlsCell::kNumber, "", 1},
+        {1, 1, XlsCell::kString, "张三"},
+        {1, 2, XlsCell::kNumber, "", 13812345678.0},
+        {3, 0, XlsCell::kNumber, "", 12.5},
+        {3, 3, XlsCell::kBool, "", 0, true}}},
+  };
+}
+
+// FreeXL reports a BOOLERR cell as the integer 0/1, so xls booleans read "0"/"1".
+TEST(XlsReaderTest, ReadsABiff8Workbook) {
+  std::string bytes = MakeXls(LeadSheets());
+  struct Case {
+    const char* sheet;
+    Rows rows;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"", {{"first sheet"}}, ""},
+      {"客户",
+       {{"序号", "姓名", "电话"}, {"1", "张三", "13812345678"}, {}, {"12.5", "", "", "1"}},
+       ""},
+      {"没有", {}, "sheet_not_found"},
+  };
+  for (const auto& c : cases) {
+    ReadOptions opts;
+    opts.sheet = c.sheet;
+    auto [rows, reason] = ReadTable(bytes, "leads.xls", opts);
+    EXPECT_EQ(reason, c.reason) << c.sheet;
+    EXPECT_EQ(rows, c.rows) << c.sheet;
+  }
+}
+
+TEST(XlsReaderTest, StopsAfterMaxRows) {
+  std::vector<XlsCell> cells;
+  for (uint16_t r = 0; r < 10; ++r) cells.push_back({r, 0, XlsCell::kNumber, "", double(r)});
+  ReadOptions opts;
+  opts.max_rows = 7;
+  auto [rows, reason] = ReadTable(MakeXls({{"s", cells}}), "x.xls", opts);
+  EXPECT_EQ(reason, "too_many_rows");
+  EXPECT_EQ(rows.size(), 7u);
+}
+
+TEST(XlsReaderTest, RefusesDamagedFiles) {
+  std::string good = MakeXls(LeadSheets());
+  std::string no_workbook = good;
+  // Rename the "Workbook" stream: an OLE2 file (like a .doc) without one.
+  size_t at = no_workbook.find(std::string("W\0o\0r\0k\0b\0o\0o\0k", 15));
+  ASSERT_NE(at, std::string::npos);
+  no_workbook[at] = 'X';
+  struct Case {
+    const char* what;
+    std::string bytes;
+    const char* reason;
+  };
+  const Case cases[] = {
+      {"header only", good.substr(0, 512), "file_corrupt"},
+      {"truncated", good.substr(0, good.size() / 2), "file_corrupt"},
+      {"magic only", good.substr(0, 8), "file_corrupt"},
+      {"garbage after the magic", good.substr(0, 8) + std::string(4096, '\x5A'), "file_corrupt"},
+  };
+  for (const auto& c : cases) {
+    auto [rows, reason] = ReadTable(c.bytes, "x.xls");
+    EXPECT_EQ(reason, c.reason) << c.what;
+  }
+  auto [rows, reason] = ReadTable(no_workbook, "x.xls");
+  EXPECT_TRUE(reason == "file_not_spreadsheet" || reason == "file_corrupt") << reason;
+}
+
+// The upload must leave no copy on disk: count entries in the temp folders
+// before and after reading.
+size_t CountEntries(const char* dir) {
+  size_t n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++n;
+  }
+  return n;
+}
+
+TEST(XlsReaderTest, LeavesNoFileBehind) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpdir = tmp && *tmp ? tmp : "/tmp";
+  size_t shm = CountEntries("/dev/shm"), t = CountEntries(tmpdir.c_str());
+  std::string bytes = MakeXls(LeadSheets());
+  {
+    auto r = OpenTable(bytes, "x.xls");
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(CountEntries("/dev/shm"), shm);  // nameless even while open
+    EXPECT_EQ(CountEntries(tmpdir.c_str()), t);
+    auto rows = testing::ReadAll(**r);
+    EXPECT_EQ(rows.size(), 1u);
+  }
+  EXPECT_EQ(CountEntries("/dev/shm"), shm);
+  EXPECT_EQ(CountEntries(tmpdir.c_str()), t);
+}
+
+// A real Excel-format file made by LibreOffice, when it is installed.
+TEST(XlsReaderTest, ReadsAFileMadeByLibreOffice) {
+  if (std::system("command -v libreoffice >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "libreoffice is not on PATH; the hand-made BIFF8 tests above still ran";
+  }
+  std::string dir = "/tmp/dd-lo-" + std::to_string(getpid());
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream csv(dir + "/leads.csv");
+    csv << "姓名,电话\n张三,13812345678\n";
+  }
+  std::string cmd = "cd " + dir + " && libreoffice --headless -env:UserInstallation=file://" + dir +
+                    "/profile --infilter=CSV:44,34,76 --convert-to xls leads.csv >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(dir + "/leads.xls", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::filesystem::remove_all(dir);
+  auto [rows, reason] = ReadTable(ss.str(), "leads.xls");
+  EXPECT_EQ(reason, "");
+  EXPECT_EQ(rows, (Rows{{"姓名", "电话"}, {"张三", "13812345678"}}));
+}
+
+}  // namespace
+}  // namespace dd::import

@@ -1,0 +1,895 @@
+#include "modules/intake/intake_service.hpp"
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xlsxwriter.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+#include <unordered_set>
+
+#include "core/crypto.hpp"
+#include "core/i18n.hpp"
+#include "import/table_reader.hpp"
+
+namespace dd::intake {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kChunk = 500;
+constexpr size_t kRowsPerInsert =
+    50;  // 50 x 14 = 700 parameters per statement       // numbers per duplicate lookup
+constexpr size_t kMaxSamples = 50;  // rejected rows shown in the report
+constexpr size_t kSamplesPerReason = 5;
+
+bool IsBlankCell(std::string_view c) {
+  for (char ch : c) {
+    if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') return false;
+  }
+  return true;
+}
+
+bool IsBlankRow(const std::vector<std::string>& row) {
+  for (const auto& c : row) {
+    if (!IsBlankCell(c)) return false;
+  }
+  return true;
+}
+
+std::string Digits(std::string_view s) {
+  std::string d;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') d += c;
+  }
+  return d;
+}
+
+// Appends `s` as a JSON string literal (UTF-8 passes through; invalid bytes
+// are replaced so the stored JSON always parses).
+void AppendJsonString(std::string& out, std::string_view s) {
+  out += '"';
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string Trimmed(std::string_view s) {
+  while (!s.empty() && IsBlankCell(s.substr(0, 1))) s.remove_prefix(1);
+  while (!s.empty() && IsBlankCell(s.substr(s.size() - 1))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string Stem(std::string_view filename) {
+  auto slash = filename.find_last_of("/\\");
+  if (slash != std::string_view::npos) filename.remove_prefix(slash + 1);
+  auto dot = filename.rfind('.');
+  if (dot != std::string_view::npos && dot > 0) filename = filename.substr(0, dot);
+  return std::string(filename);
+}
+
+struct Reject {
+  int64_t row;
+  const char* bucket;
+  std::string reason;
+  std::string phone_masked;
+  std::string name;
+};
+
+// One data row after the thread-safe part of the work (cleaning, JSON):
+// what is left is counting, de-duplicating and storing.
+struct Pending {
+  int64_t row = 0;
+  bool blank = false;
+  std::string invalid_reason;    // set: the row is invalid
+  const char* bucket = nullptr;  // "duplicate_in_file" or "dnc" when decided early
+  std::string masked;            // masked number for reports
+  phone::PhoneInfo phone;
+  std::string name, area, alternates, attributes;
+};
+
+void Prepare(const ColumnMapping& mapping, const phone::PhoneCleaner& cleaner, int64_t row_no,
+             const std::vector<std::string>& row, Pending* l) {
+  *l = Pending();
+  l->row = row_no;
+  if (IsBlankRow(row)) {
+    l->blank = true;
+    return;
+  }
+  auto cell = [&](int col) -> std::string {
+    return col >= 0 && static_cast<size_t>(col) < row.size() ? Trimmed(row[col]) : std::string();
+  };
+  const std::string raw_phone = cell(mapping.phone_col);
+  l->name = cell(mapping.name_col);
+  if (IsBlankCell(raw_phone)) {
+    l->invalid_reason = "missing_phone";
+    return;
+  }
+  phone::CleanResult c = cleaner.Clean(raw_phone);
+  if (!c.phone) {
+    l->invalid_reason = c.invalid_reason.empty() ? "invalid_number" : c.invalid_reason;
+    l->masked = MaskDigits(Digits(raw_phone));
+    return;
+  }
+  l->masked = MaskDigits(c.phone->national);
+  l->area = cell(mapping.area_col);
+  l->alternates = "[";
+  for (size_t i = 0; i < c.alternates.size(); ++i) {
+    if (i) l->alternates += ',';
+    AppendJsonString(l->alternates, c.alternates[i].e164);
+  }
+  l->alternates += ']';
+  l->attributes = "{";
+  bool first = true;
+  for (size_t i = 0; i < mapping.roles.size() && i < row.size(); ++i) {
+    if (mapping.roles[i] != ColumnRole::kAttribute || IsBlankCell(row[i])) continue;
+    if (!first) l->attributes += ',';
+    first = false;
+    AppendJsonString(l->attributes, mapping.headers[i]);
+    l->attributes += ':';
+    AppendJsonString(l->attributes, Trimmed(row[i]));
+  }
+  l->attributes += '}';
+  l->phone = std::move(*c.phone);
+}
+
+struct RowBlock {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<Pending> prepared;  // filled on the reader thread
+  size_t used = 0;
+};
+
+// Reads rows on a thread of its own into blocks handed over through a small
+// bounded queue. Pop() returns nullptr at the end, or the reader's error.
+class RowPipeline {
+ public:
+  static constexpr size_t kBlockRows = 2048;
+  static constexpr size_t kMaxBlocks = 8;
+
+  using PrepareFn = std::function<void(int64_t row_no, const std::vector<std::string>&, Pending*)>;
+
+  RowPipeline(import::TableReader& reader, int64_t first_row_no, PrepareFn prepare)
+      : reader_(reader), next_row_(first_row_no), prepare_(std::move(prepare)) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~RowPipeline() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  Result<RowBlock*> Pop() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty() || done_; });
+    if (!full_.empty()) {
+      RowBlock* b = full_.front();
+      full_.pop_front();
+      cv_.notify_all();
+      return b;
+    }
+    if (!error_.reason.empty()) return error_;
+    return static_cast<RowBlock*>(nullptr);
+  }
+
+  void Recycle(RowBlock* b) {
+    std::lock_guard lock(mu_);
+    free_.push_back(b);
+    cv_.notify_all();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      RowBlock* b = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !free_.empty() || blocks_.size() < kMaxBlocks; });
+        if (stop_) return;
+        if (!free_.empty()) {
+          b = free_.back();
+          free_.pop_back();
+        } else {
+          blocks_.push_back(std::make_unique<RowBlock>());
+          b = blocks_.back().get();
+          b->rows.resize(kBlockRows);
+          b->prepared.resize(kBlockRows);
+        }
+      }
+      b->used = 0;
+      bool end = false;
+      Error err;
+      while (b->used < kBlockRows) {
+        auto more = reader_.Next(b->rows[b->used]);
+        if (!more.ok()) {
+          err = std::move(more).error();
+          end = true;
+          break;
+        }
+        if (!*more) {
+          end = true;
+          break;
+        }
+        prepare_(next_row_++, b->rows[b->used], &b->prepared[b->used]);
+        ++b->used;
+      }
+      std::lock_guard lock(mu_);
+      if (b->used > 0) {
+        b->rows.resize(kBlockRows);
+        full_.push_back(b);
+      } else {
+        free_.push_back(b);
+      }
+      if (end) {
+        error_ = std::move(err);
+        done_ = true;
+        cv_.notify_all();
+        return;
+      }
+      cv_.notify_all();
+    }
+  }
+
+  import::TableReader& reader_;
+  int64_t next_row_;
+  PrepareFn prepare_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<RowBlock>> blocks_;
+  std::deque<RowBlock*> full_;
+  std::vector<RowBlock*> free_;
+  Error error_;
+  bool done_ = false;
+  bool stop_ = false;
+};
+
+}  // namespace
+
+std::string MaskDigits(std::string_view digits) {
+  const size_t n = digits.size();
+  if (n == 0) return "";
+  if (n >= 8) return std::string(digits.substr(0, 3)) + "****" + std::string(digits.substr(n - 4));
+  if (n >= 4)
+    return std::string(digits.substr(0, 1)) + std::string(n - 3, '*') +
+           std::string(digits.substr(n - 2));
+  return std::string(n, '*');
+}
+
+void IntakeService::SetProgress(const std::string& id, const char* phase, int64_t rows) {
+  if (id.empty()) return;
+  std::lock_guard lock(progress_mu_);
+  const int64_t now = clock_.Now();
+  if (progress_.size() > 1000) {
+    std::erase_if(progress_, [now](const auto& kv) { return now - kv.second.updated_at > 3600; });
+  }
+  progress_[id] = ProgressEntry{phase, rows, now};
+}
+
+std::optional<json> IntakeService::Progress(const std::string& id) const {
+  std::lock_guard lock(progress_mu_);
+  auto it = progress_.find(id);
+  if (it == progress_.end()) return std::nullopt;
+  return json{{"phase", it->second.phase}, {"rows", it->second.rows}};
+}
+
+Result<json> IntakeService::Preview(std::string_view bytes, std::string_view filename,
+                                    const std::string& sheet) {
+  DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
+  import::ReadOptions ro;
+  ro.max_rows = static_cast<uint64_t>(max_rows);
+  ro.sheet = sheet;
+  DD_ASSIGN_OR_RETURN(import::Format fmt, import::DetectFormat(bytes, filename));
+  DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(bytes, filename, ro));
+  std::vector<std::vector<std::string>> sample;
+  std::vector<std::string> cells;
+  while (sample.size() < kSampleRows + 20) {
+    DD_ASSIGN_OR_RETURN(bool more, reader->Next(cells));
+    if (!more) break;
+    sample.push_back(cells);
+  }
+  std::vector<std::vector<std::string>> head(sample.begin(),
+                                             sample.begin() + std::min(sample.size(), kSampleRows));
+  DD_ASSIGN_OR_RETURN(ColumnMapping m, SuggestMapping(head, [this](std::string_view c) {
+                        return cleaner_.Clean(c).phone.has_value();
+                      }));
+  json rows = json::array();
+  for (size_t i = static_cast<size_t>(m.header_row + 1); i < sample.size() && rows.size() < 20;
+       ++i) {
+    if (IsBlankRow(sample[i])) continue;
+    json r = json::array();
+    for (size_t c = 0; c < std::max(sample[i].size(), m.roles.size()); ++c) {
+      r.push_back(c < sample[i].size() ? sample[i][c] : "");
+    }
+    rows.push_back(std::move(r));
+  }
+  json mj = MappingJson(m);
+  const char* format = fmt == import::Format::kXlsx  ? "xlsx"
+                       : fmt == import::Format::kXls ? "xls"
+                                                     : "csv";
+  return json{{"format", format},
+              {"sheet", sheet},
+              {"header_row", mj["header_row"]},
+              {"columns", mj["columns"]},
+              {"rows", rows}};
+}
+
+Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req) {
+  const auto started = std::chrono::steady_clock::now();
+  if (req.quality != "A" && req.quality != "B" && req.quality != "C") {
+    return InvalidArgument("invalid_quality");
+  }
+  std::string batch_name = Trimmed(req.batch_name.empty() ? Stem(req.filename) : req.batch_name);
+  if (batch_name.empty()) batch_name = "import";
+  if (batch_name.size() > 200 || req.source.size() > 500 || req.consent_note.size() > 2000) {
+    return InvalidArgument("invalid_field", {{"field", "batch_name"}});
+  }
+  if (req.retention_days && (*req.retention_days < 0 || *req.retention_days > 36500)) {
+    return InvalidArgument("invalid_field", {{"field", "retention_days"}});
+  }
+  DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
+  DD_ASSIGN_OR_RETURN(int64_t scope_days, settings_.GetInt("duplicate_scope_days"));
+  DD_ASSIGN_OR_RETURN(int64_t default_retention, settings_.GetInt("default_retention_days"));
+  std::optional<int64_t> retention = req.retention_days;
+  if (!retention && default_retention > 0) retention = default_retention;
+
+  SetProgress(req.progress_id, "reading", 0);
+  import::ReadOptions ro;
+  ro.max_rows = static_cast<uint64_t>(max_rows);
+  ro.sheet = req.sheet;
+  DD_ASSIGN_OR_RETURN(import::Format fmt, import::DetectFormat(req.bytes, req.filename));
+  DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(req.bytes, req.filename, ro));
+
+  // The first rows decide the mapping.
+  std::vector<std::vector<std::string>> sample;
+  std::vector<std::string> cells;
+  bool more = true;
+  while (sample.size() < kSampleRows) {
+    DD_ASSIGN_OR_RETURN(more, reader->Next(cells));
+    if (!more) break;
+    sample.push_back(cells);
+  }
+  auto looks_like_phone = [this](std::string_view c) {
+    return cleaner_.Clean(c).phone.has_value();
+  };
+  auto suggested = SuggestMapping(sample, looks_like_phone);
+  ColumnMapping mapping;
+  if (suggested.ok()) {
+    mapping = *suggested;
+  } else {
+    if (!req.mapping && req.mapping_spec.empty()) return std::move(suggested).error();
+    size_t width = 0;
+    for (const auto& r : sample) width = std::max(width, r.size());
+    mapping.headers.resize(width);
+    for (size_t i = 0; i < width; ++i) mapping.headers[i] = "列" + std::to_string(i + 1);
+    mapping.roles.assign(width, ColumnRole::kAttribute);
+  }
+  if (req.mapping) {
+    DD_ASSIGN_OR_RETURN(mapping, ApplyMappingJson(mapping, *req.mapping, sample));
+  }
+  if (!req.mapping_spec.empty()) {
+    DD_ASSIGN_OR_RETURN(mapping, ApplyMappingSpec(mapping, req.mapping_spec));
+  }
+
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  std::unordered_set<std::string> dnc;
+  {
+    DD_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT phone FROM dnc"));
+    dnc.reserve(rows.size());
+    for (const auto& r : rows) dnc.insert(r.Text(0));
+  }
+  const int64_t now = clock_.Now();
+  const int64_t dup_since = scope_days > 0 ? now - scope_days * 86400 : 0;
+
+  std::string lookup_sql = "SELECT phone FROM leads WHERE created_at >= ? AND phone IN (";
+  for (size_t i = 0; i < kChunk; ++i) lookup_sql += i ? ",?" : "?";
+  lookup_sql += ")";
+  const std::string insert_sql =
+      "INSERT INTO leads (batch_id, phone, name, area, phone_type, region, carrier, timezone, "
+      "extension, alternates, attributes, quality, source_row, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  std::string insert_many_sql = insert_sql;
+  for (size_t k = 1; k < kRowsPerInsert; ++k)
+    insert_many_sql += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  int64_t rows_total = 0, imported = 0, invalid = 0, dup_file = 0, dup_existing = 0, dnc_count = 0;
+  std::map<std::string, int64_t> invalid_reasons;
+  std::map<std::string, size_t> samples_per_reason;
+  std::vector<Reject> rejects;
+  json samples = json::array();
+  std::unordered_set<std::string> seen;
+  std::vector<Pending> pending;
+  pending.reserve(kChunk);
+  int64_t batch_id = 0;
+
+  auto reject = [&](int64_t row, const char* bucket, std::string reason, std::string masked,
+                    std::string name) {
+    const std::string key = std::string(bucket) + ":" + reason;
+    if (samples.size() < kMaxSamples && samples_per_reason[key]++ < kSamplesPerReason) {
+      samples.push_back({{"row", row},
+                         {"bucket", bucket},
+                         {"reason", reason},
+                         {"phone", masked},
+                         {"name", name}});
+    }
+    if (!req.dry_run)
+      rejects.push_back(Reject{row, bucket, std::move(reason), std::move(masked), std::move(name)});
+  };
+
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return {};
+    db::Params p;
+    p.reserve(kChunk + 1);
+    p.emplace_back(dup_since);
+    for (size_t i = 0; i < kChunk; ++i)
+      p.emplace_back(pending[i < pending.size() ? i : 0].phone.e164);
+    DD_ASSIGN_OR_RETURN(auto existing_rows, conn->Query(lookup_sql, p));
+    std::unordered_set<std::string> existing;
+    for (const auto& r : existing_rows) existing.insert(r.Text(0));
+    // Rows to store go in multi-row INSERTs of kRowsPerInsert (fewer
+    // statement executions), the remainder one by one.
+    std::vector<const Pending*> keep;
+    keep.reserve(pending.size());
+    for (auto& l : pending) {
+      if (existing.count(l.phone.e164)) {
+        ++dup_existing;
+        reject(l.row, "duplicate_existing", "", l.masked, l.name);
+        continue;
+      }
+      ++imported;
+      if (!req.dry_run) keep.push_back(&l);
+    }
+    auto bind = [&](db::BulkStatement* ins, int base, const Pending& l) {
+      ins->BindInt(base + 1, batch_id);
+      ins->BindText(base + 2, l.phone.e164);
+      ins->BindText(base + 3, l.name);
+      ins->BindText(base + 4, l.area);
+      ins->BindText(base + 5, l.phone.type);
+      ins->BindText(base + 6, l.phone.region);
+      ins->BindText(base + 7, l.phone.carrier);
+      ins->BindText(base + 8, l.phone.timezone);
+      ins->BindText(base + 9, l.phone.extension);
+      ins->BindText(base + 10, l.alternates);
+      ins->BindText(base + 11, l.attributes);
+      ins->BindText(base + 12, req.quality);
+      ins->BindInt(base + 13, l.row);
+      ins->BindInt(base + 14, now);
+    };
+    size_t i = 0;
+    for (; i + kRowsPerInsert <= keep.size(); i += kRowsPerInsert) {
+      DD_ASSIGN_OR_RETURN(db::BulkStatement * ins, conn->PrepareBulk(insert_many_sql));
+      for (size_t k = 0; k < kRowsPerInsert; ++k) bind(ins, static_cast<int>(k * 14), *keep[i + k]);
+      DD_RETURN_IF_ERROR(ins->Execute());
+    }
+    for (; i < keep.size(); ++i) {
+      DD_ASSIGN_OR_RETURN(db::BulkStatement * ins, conn->PrepareBulk(insert_sql));
+      bind(ins, 0, *keep[i]);
+      DD_RETURN_IF_ERROR(ins->Execute());
+    }
+    pending.clear();
+    SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
+    return {};
+  };
+
+  auto consume = [&](Pending& l) -> Status {
+    if (l.blank) return {};
+    ++rows_total;
+    if (!l.invalid_reason.empty()) {
+      ++invalid;
+      ++invalid_reasons[l.invalid_reason];
+      reject(l.row, "invalid", l.invalid_reason, std::move(l.masked), std::move(l.name));
+      return {};
+    }
+    if (l.bucket) {
+      if (std::string_view(l.bucket) == "dnc") {
+        ++dnc_count;
+      } else {
+        ++dup_file;
+      }
+      reject(l.row, l.bucket, "", std::move(l.masked), std::move(l.name));
+      return {};
+    }
+    pending.push_back(std::move(l));
+    if (pending.size() >= kChunk) return flush();
+    return {};
+  };
+  // Runs on the reader thread (rows in file order, one thread at a time):
+  // cleaning, JSON, and the in-file and do-not-call checks.
+  auto prepare = [this, &mapping, &seen, &dnc](int64_t row_no, const std::vector<std::string>& row,
+                                               Pending* out) {
+    Prepare(mapping, cleaner_, row_no, row, out);
+    if (out->blank || !out->invalid_reason.empty()) return;
+    if (!seen.insert(out->phone.e164).second) {
+      out->bucket = "duplicate_in_file";
+    } else if (dnc.count(out->phone.e164)) {
+      out->bucket = "dnc";
+    }
+  };
+
+  auto run = [&]() -> Status {
+    if (!req.dry_run) {
+      DD_ASSIGN_OR_RETURN(
+          auto ins,
+          conn->QueryOne(
+              "INSERT INTO batches (name, source, consent_note, quality, retention_days, "
+              "imported_by, "
+              "imported_by_name, created_at, file_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+              "RETURNING id",
+              {batch_name, req.source, req.consent_note, req.quality, retention,
+               actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(), actor.username, now,
+               fmt == import::Format::kXlsx  ? "xlsx"
+               : fmt == import::Format::kXls ? "xls"
+                                             : "csv"}));
+      batch_id = ins->Int(0);
+    }
+    int64_t row_no = 0;
+    Pending one;
+    for (const auto& r : sample) {
+      ++row_no;
+      if (row_no - 1 <= mapping.header_row) continue;
+      prepare(row_no, r, &one);
+      DD_RETURN_IF_ERROR(consume(one));
+    }
+    if (more) {
+      // The rest of the file: a reader thread parses blocks of rows while
+      // this thread cleans and stores them (the two halves of the work run
+      // on both cores).
+      RowPipeline pipe(*reader, row_no + 1, prepare);
+      for (;;) {
+        DD_ASSIGN_OR_RETURN(RowBlock * block, pipe.Pop());
+        if (!block) break;
+        for (size_t i = 0; i < block->used; ++i) {
+          ++row_no;
+          Status st = consume(block->prepared[i]);
+          if (!st.ok()) {
+            pipe.Recycle(block);
+            return st;
+          }
+        }
+        pipe.Recycle(block);
+        SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
+      }
+    }
+    DD_RETURN_IF_ERROR(flush());
+    return {};
+  };
+
+  json report;
+  auto finish_report = [&]() {
+    json reasons = json::object();
+    for (const auto& [k, v] : invalid_reasons) reasons[k] = v;
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    json mj = MappingJson(mapping);
+    report = json{{"batch_id", req.dry_run ? json(nullptr) : json(batch_id)},
+                  {"dry_run", req.dry_run},
+                  {"batch_name", batch_name},
+                  {"format", fmt == import::Format::kXlsx  ? "xlsx"
+                             : fmt == import::Format::kXls ? "xls"
+                                                           : "csv"},
+                  {"rows", rows_total},
+                  {"imported", imported},
+                  {"invalid", invalid},
+                  {"duplicate_in_file", dup_file},
+                  {"duplicate_existing", dup_existing},
+                  {"dnc", dnc_count},
+                  {"invalid_reasons", reasons},
+                  {"samples", samples},
+                  {"header_row", mj["header_row"]},
+                  {"mapping", mj},
+                  {"rejects_url", nullptr},
+                  {"rejects_expire_at", nullptr},
+                  {"elapsed_ms", ms}};
+    if (!req.dry_run && !rejects.empty()) {
+      report["rejects_url"] = "/api/v1/batches/" + std::to_string(batch_id) + "/rejects.xlsx";
+      report["rejects_expire_at"] = FormatIso8601(now + kRejectsTtl);
+    }
+  };
+
+  if (req.dry_run) {
+    DD_RETURN_IF_ERROR(run());
+    finish_report();
+  } else {
+    DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+      DD_RETURN_IF_ERROR(run());
+      for (const auto& r : rejects) {
+        DD_RETURN_IF_ERROR(conn->Exec(
+            "INSERT INTO import_rejects (batch_id, source_row, bucket, reason, phone_masked, name, "
+            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            {batch_id, r.row, r.bucket, r.reason, r.phone_masked, r.name, now + kRejectsTtl}));
+      }
+      finish_report();
+      DD_RETURN_IF_ERROR(conn->Exec(
+          "UPDATE batches SET rows_total = ?, imported = ?, invalid = ?, duplicate_in_file = ?, "
+          "duplicate_existing = ?, dnc = ?, report = ? WHERE id = ?",
+          {rows_total, imported, invalid, dup_file, dup_existing, dnc_count, report.dump(),
+           batch_id}));
+      return audit_.Append(*conn,
+                           audit::Entry::By(actor, "import", "batch:" + std::to_string(batch_id),
+                                            {{"name", batch_name},
+                                             {"format", report["format"]},
+                                             {"rows", rows_total},
+                                             {"imported", imported},
+                                             {"invalid", invalid},
+                                             {"duplicate_in_file", dup_file},
+                                             {"duplicate_existing", dup_existing},
+                                             {"dnc", dnc_count}}));
+    }));
+  }
+  SetProgress(req.progress_id, "done", rows_total);
+  spdlog::info(
+      "event=import batch={} rows={} imported={} invalid={} dup_file={} dup_existing={} dnc={} "
+      "ms={} dry_run={}",
+      batch_id, rows_total, imported, invalid, dup_file, dup_existing, dnc_count,
+      report["elapsed_ms"].get<int64_t>(), req.dry_run);
+  return report;
+}
+
+// ---------------------------------------------------------------- batches
+
+namespace {
+constexpr std::string_view kBatchColumns =
+    "id, name, source, consent_note, quality, retention_days, imported_by_name, created_at, "
+    "rows_total, imported, invalid, duplicate_in_file, duplicate_existing, dnc, report";
+
+json BatchJson(const db::Row& r, bool with_report) {
+  json j = {{"id", r.Int(0)},
+            {"name", r.Text(1)},
+            {"source", r.Text(2)},
+            {"consent_note", r.Text(3)},
+            {"quality", r.Text(4)},
+            {"retention_days", r.IsNull(5) ? json(nullptr) : json(r.Int(5))},
+            {"imported_by", r.Text(6)},
+            {"created_at", FormatIso8601(r.Int(7))},
+            {"rows", r.Int(8)},
+            {"imported", r.Int(9)},
+            {"invalid", r.Int(10)},
+            {"duplicate_in_file", r.Int(11)},
+            {"duplicate_existing", r.Int(12)},
+            {"dnc", r.Int(13)}};
+  if (with_report) {
+    json rep = json::parse(r.Text(14), nullptr, false);
+    j["report"] = rep.is_discarded() ? json::object() : rep;
+  }
+  return j;
+}
+}  // namespace
+
+Result<json> IntakeService::ListBatches(const Actor& actor) {
+  (void)actor;  // batches are company-wide for managers and admins
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  DD_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT " + std::string(kBatchColumns) +
+                                             " FROM batches ORDER BY id DESC LIMIT 1000"));
+  json items = json::array();
+  for (const auto& r : rows) items.push_back(BatchJson(r, false));
+  return json{{"items", items}};
+}
+
+Result<json> IntakeService::GetBatch(const Actor& actor, int64_t id) {
+  (void)actor;
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  DD_ASSIGN_OR_RETURN(
+      auto row,
+      conn->QueryOne("SELECT " + std::string(kBatchColumns) + " FROM batches WHERE id = ?", {id}));
+  if (!row) return NotFound("batch");
+  return BatchJson(*row, true);
+}
+
+Result<std::string> IntakeService::RejectsXlsx(const Actor& actor, int64_t batch_id,
+                                               const std::string& lang) {
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  DD_ASSIGN_OR_RETURN(auto batch,
+                      conn->QueryOne("SELECT name FROM batches WHERE id = ?", {batch_id}));
+  if (!batch) return NotFound("batch");
+  const int64_t now = clock_.Now();
+  // Expired rows are deleted whenever anyone asks.
+  DD_RETURN_IF_ERROR(conn->Exec("DELETE FROM import_rejects WHERE expires_at <= ?", {now}));
+  DD_ASSIGN_OR_RETURN(
+      auto rows,
+      conn->Query("SELECT source_row, bucket, reason, phone_masked, name FROM import_rejects "
+                  "WHERE batch_id = ? ORDER BY source_row",
+                  {batch_id}));
+  if (rows.empty()) return Error(ErrorCode::kNotFound, "rejects_expired");
+
+  // libxlsxwriter writes only to a path: a private folder in memory-backed
+  // /dev/shm (or $TMPDIR), removed at once. The rows are masked already.
+  const char* shm = std::filesystem::exists("/dev/shm") ? "/dev/shm" : nullptr;
+  std::string base = shm ? shm : std::filesystem::temp_directory_path().string();
+  std::string dir = base + "/dialdeck-" + crypto::RandomToken(12);
+  if (::mkdir(dir.c_str(), 0700) != 0) return InternalError("mkdir " + dir);
+  std::string path = dir + "/rejects.xlsx";
+  std::string out;
+  {
+    lxw_workbook_options opts = {};
+    opts.constant_memory = LXW_FALSE;
+    opts.tmpdir = const_cast<char*>(dir.c_str());
+    lxw_workbook* wb = workbook_new_opt(path.c_str(), &opts);
+    if (!wb) {
+      std::filesystem::remove_all(dir);
+      return InternalError("xlsx writer");
+    }
+    lxw_worksheet* ws = workbook_add_worksheet(wb, nullptr);
+    const char* headers[] = {"rejects.row", "rejects.bucket", "rejects.reason", "rejects.phone",
+                             "rejects.name"};
+    for (int c = 0; c < 5; ++c) {
+      worksheet_write_string(ws, 0, c, i18n::Translate(lang, headers[c]).c_str(), nullptr);
+    }
+    lxw_row_t r = 1;
+    for (const auto& row : rows) {
+      worksheet_write_number(ws, r, 0, static_cast<double>(row.Int(0)), nullptr);
+      worksheet_write_string(ws, r, 1, i18n::Translate(lang, "bucket." + row.Text(1)).c_str(),
+                             nullptr);
+      std::string reason = row.Text(2);
+      worksheet_write_string(ws, r, 2,
+                             reason.empty() ? "" : i18n::Translate(lang, "phone." + reason).c_str(),
+                             nullptr);
+      worksheet_write_string(ws, r, 3, row.Text(3).c_str(), nullptr);
+      worksheet_write_string(ws, r, 4, row.Text(4).c_str(), nullptr);
+      ++r;
+    }
+    std::string footer = i18n::Translate(lang, "rejects.watermark",
+                                         {{"user", actor.username}, {"time", FormatIso8601(now)}});
+    worksheet_write_string(ws, r + 1, 0, footer.c_str(), nullptr);
+    lxw_error err = workbook_close(wb);
+    if (err == LXW_NO_ERROR) {
+      std::ifstream in(path, std::ios::binary);
+      out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (err != LXW_NO_ERROR) return InternalError(std::string("xlsx: ") + lxw_strerror(err));
+  }
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    return audit_.Append(
+        *conn, audit::Entry::By(actor, "export.rejects", "batch:" + std::to_string(batch_id),
+                                {{"rows", rows.size()}}));
+  }));
+  return out;
+}
+
+// ---------------------------------------------------------------- DNC
+
+Result<json> IntakeService::ListDnc(const std::string& query, int limit,
+                                    std::optional<int64_t> before_id) {
+  limit = std::clamp(limit, 1, 500);
+  const std::string digits = Digits(query);
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  DD_ASSIGN_OR_RETURN(
+      auto rows, conn->Query("SELECT id, phone, note, added_by_name, created_at, source FROM dnc "
+                             "WHERE (? IS NULL OR id < ?) AND (? = '' OR instr(phone, ?) > 0) "
+                             "ORDER BY id DESC LIMIT ?",
+                             {before_id, before_id, digits, digits, limit}));
+  json items = json::array();
+  for (const auto& r : rows) {
+    auto c = cleaner_.Clean(r.Text(1));
+    items.push_back({{"id", r.Int(0)},
+                     {"phone", r.Text(1)},
+                     {"phone_display", c.phone ? c.phone->display : r.Text(1)},
+                     {"note", r.Text(2)},
+                     {"added_by", r.Text(3)},
+                     {"created_at", FormatIso8601(r.Int(4))},
+                     {"source", r.Text(5)}});
+  }
+  return json{{"items", items}};
+}
+
+Result<json> IntakeService::AddDnc(const Actor& actor, const std::string& raw,
+                                   const std::string& note) {
+  auto c = cleaner_.Clean(raw);
+  if (!c.phone) return InvalidArgument("invalid_phone");
+  if (note.size() > 500) return InvalidArgument("invalid_field", {{"field", "note"}});
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  int64_t id = 0;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(auto exists,
+                        conn->QueryOne("SELECT id FROM dnc WHERE phone = ?", {c.phone->e164}));
+    if (exists) return Error(ErrorCode::kConflict, "dnc_exists");
+    DD_ASSIGN_OR_RETURN(
+        auto ins,
+        conn->QueryOne(
+            "INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
+            "VALUES (?, ?, 'manual', ?, ?, ?) RETURNING id",
+            {c.phone->e164, note, actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(),
+             actor.username, clock_.Now()}));
+    id = ins->Int(0);
+    return audit_.Append(*conn, audit::Entry::By(actor, "dnc.add", "dnc:" + std::to_string(id),
+                                                 {{"phone", MaskDigits(c.phone->national)}}));
+  }));
+  return json{{"id", id},
+              {"phone", c.phone->e164},
+              {"phone_display", c.phone->display},
+              {"note", note},
+              {"added_by", actor.username},
+              {"created_at", FormatIso8601(clock_.Now())},
+              {"source", "manual"}};
+}
+
+Status IntakeService::RemoveDnc(const Actor& actor, int64_t id) {
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(auto row, conn->QueryOne("SELECT phone FROM dnc WHERE id = ?", {id}));
+    if (!row) return NotFound("dnc");
+    DD_RETURN_IF_ERROR(conn->Exec("DELETE FROM dnc WHERE id = ?", {id}));
+    return audit_.Append(*conn, audit::Entry::By(actor, "dnc.remove", "dnc:" + std::to_string(id),
+                                                 {{"phone", MaskDigits(Digits(row->Text(0)))}}));
+  });
+}
+
+Result<json> IntakeService::ImportDnc(const Actor& actor, std::string_view bytes,
+                                      std::string_view filename) {
+  DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
+  import::ReadOptions ro;
+  ro.max_rows = static_cast<uint64_t>(max_rows);
+  DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(bytes, filename, ro));
+  // Every cell that holds a valid number counts: DNC files are often one
+  // bare column without a header.
+  int64_t rows = 0, added = 0, already = 0, invalid = 0;
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  const int64_t now = clock_.Now();
+  std::vector<std::string> cells;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    for (;;) {
+      DD_ASSIGN_OR_RETURN(bool more, reader->Next(cells));
+      if (!more) break;
+      if (IsBlankRow(cells)) continue;
+      ++rows;
+      std::optional<phone::PhoneInfo> found;
+      for (const auto& c : cells) {
+        if (IsBlankCell(c)) continue;
+        auto r = cleaner_.Clean(c);
+        if (r.phone) {
+          found = r.phone;
+          break;
+        }
+      }
+      if (!found) {
+        ++invalid;
+        continue;
+      }
+      DD_ASSIGN_OR_RETURN(
+          auto info,
+          conn->Exec("INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
+                     "VALUES (?, '', 'import', ?, ?, ?) ON CONFLICT (phone) DO NOTHING",
+                     {found->e164, actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(),
+                      actor.username, now}));
+      if (info.changes > 0) {
+        ++added;
+      } else {
+        ++already;
+      }
+    }
+    return audit_.Append(
+        *conn, audit::Entry::By(
+                   actor, "dnc.import", "dnc",
+                   {{"rows", rows}, {"added", added}, {"already", already}, {"invalid", invalid}}));
+  }));
+  return json{{"rows", rows}, {"added", added}, {"already", already}, {"invalid", invalid}};
+}
+
+}  // namespace dd::intake

@@ -46,12 +46,15 @@ std::string DefaultDb() {
 
 dd::Result<std::unique_ptr<dd::app::App>> OpenApp(const std::string& db, bool tls = false,
                                                   size_t json_limit = 1 << 20,
-                                                  size_t upload_limit = 256u << 20) {
+                                                  size_t upload_limit = 256u << 20,
+                                                  const std::string& clock_file = "") {
   dd::app::AppOptions o;
   o.db_url = db;
   o.tls = tls;
   o.json_body_limit = json_limit;
   o.upload_body_limit = upload_limit;
+  if (!clock_file.empty())
+    return dd::app::App::Open(o, std::make_unique<dd::FileClock>(clock_file));
   return dd::app::App::Open(o);
 }
 
@@ -193,6 +196,9 @@ int main(int argc, char** argv) {
       ->add_option("--max-upload-body", upload_limit,
                    "Largest upload (lead file) in bytes (413 past it)")
       ->capture_default_str();
+  std::string clock_file;
+  serve->add_option("--clock-file", clock_file,
+                    "Testing aid: read the current time (Unix seconds) from this file");
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 
@@ -304,6 +310,41 @@ int main(int argc, char** argv) {
   set_set->add_option("KEY", s_key, "Setting name (see settings list)")->required();
   set_set->add_option("VALUE", s_value, "New value")->required();
 
+  // levels, agents, deals
+  auto* level = cli.add_subcommand("level", "Agent levels (金牌, 钻石 ...) and their weights");
+  level->require_subcommand(1);
+  auto* level_set = level->add_subcommand("set", "Create or change a level");
+  add_db(level_set);
+  std::string l_name;
+  double l_weight = 1;
+  level_set->add_option("NAME", l_name, "Level name")->required();
+  level_set->add_option("--weight", l_weight, "Dealing weight (> 0)")->required();
+  auto* level_list = level->add_subcommand("list", "List levels");
+  add_db(level_list);
+  auto* user_set = user->add_subcommand("set", "Set an agent's level, weight or status");
+  add_db(user_set);
+  std::string us_level, us_status;
+  double us_weight = 0;
+  user_set->add_option("NAME", u_name, "Login name")->required();
+  user_set->add_option("--level", us_level, "Level name (\"\" clears)");
+  user_set->add_option("--weight", us_weight, "Per-agent weight override (0 clears)");
+  user_set->add_option("--status", us_status, "active or paused")
+      ->check(CLI::IsMember({"active", "paused"}));
+  auto* deal =
+      cli.add_subcommand("deal", "Deal leads to agents (prints shares; --preview stores nothing)");
+  add_db(deal);
+  std::vector<int64_t> d_batches, d_agents;
+  std::string d_strategy = "even";
+  bool d_preview = false, d_json = false, d_pool = false;
+  deal->add_option("--batch", d_batches, "Batch id (repeatable)");
+  deal->add_flag("--pool", d_pool, "Deal all unassigned leads");
+  deal->add_option("--strategy", d_strategy, "even, weighted or quality")
+      ->check(CLI::IsMember({"even", "weighted", "quality"}))
+      ->capture_default_str();
+  deal->add_option("--agent", d_agents, "Agent user id (repeatable; default: all active agents)");
+  deal->add_flag("--preview", d_preview, "Show the shares, deal nothing");
+  deal->add_flag("--json", d_json, "Print JSON");
+
   CLI11_PARSE(cli, argc, argv);
 
   const dd::Actor cli_actor = dd::Actor::Cli();
@@ -319,7 +360,7 @@ int main(int argc, char** argv) {
     if (tls_cert.empty() != tls_key.empty()) {
       return Fail(Error(dd::ErrorCode::kInvalidArgument, "tls_needs_both"));
     }
-    auto app = OpenApp(db, !tls_cert.empty(), json_limit, upload_limit);
+    auto app = OpenApp(db, !tls_cert.empty(), json_limit, upload_limit, clock_file);
     if (!app.ok()) return Fail(app.error());
     auto& a = **app;
     if (demo) {
@@ -365,6 +406,58 @@ int main(int argc, char** argv) {
   if (*imp) {
     return RunImport(a, cli_actor, i_file, i_name, i_quality, i_source, i_consent, i_retention,
                      i_map, i_sheet, i_dry, i_json, i_shred);
+  }
+  if (*level_set) {
+    auto r = a.dealing().SetLevel(cli_actor, l_name, l_weight);
+    if (!r.ok()) return Fail(r.error());
+    std::cout << r->dump() << "\n";
+    return 0;
+  }
+  if (*level_list) {
+    auto r = a.dealing().ListLevels();
+    if (!r.ok()) return Fail(r.error());
+    for (const auto& l : (*r)["items"]) std::cout << l.dump() << "\n";
+    return 0;
+  }
+  if (*user_set) {
+    auto u = acc.FindUserByName(u_name);
+    if (!u.ok()) return Fail(u.error());
+    std::optional<std::string> lv;
+    if (user_set->count("--level")) lv = us_level;
+    std::optional<std::optional<double>> w;
+    if (user_set->count("--weight"))
+      w = us_weight > 0 ? std::optional<double>(us_weight) : std::nullopt;
+    std::optional<std::string> st;
+    if (!us_status.empty()) st = us_status;
+    auto r = a.dealing().UpdateAgent(cli_actor, u->id, lv, w, st);
+    if (!r.ok()) return Fail(r.error());
+    std::cout << r->dump() << "\n";
+    return 0;
+  }
+  if (*deal) {
+    dd::dealing::DealRequest req;
+    req.batch_ids = d_batches;
+    req.pool = d_pool;
+    req.strategy = d_strategy;
+    req.agent_ids = d_agents;
+    auto r = a.dealing().Deal(cli_actor, req, !d_preview, CliLanguage());
+    if (!r.ok()) return Fail(r.error());
+    if (d_json) {
+      std::cout << r->dump() << "\n";
+    } else {
+      const auto& j = *r;
+      std::cout << (d_preview ? "preview" : "deal " + j["deal_id"].dump()) << ": " << j["total"]
+                << " leads, strategy " << j["strategy"].get<std::string>() << ", seed "
+                << j["seed"].get<std::string>() << "\n";
+      for (const auto& s : j["shares"]) {
+        std::cout << "  " << s["username"].get<std::string>() << "  " << s["count"] << "  (A "
+                  << s["by_quality"]["A"] << ", B " << s["by_quality"]["B"] << ", C "
+                  << s["by_quality"]["C"] << ")\n";
+      }
+      for (const auto& w : j["warnings"])
+        std::cout << "  ! " << w["detail"].get<std::string>() << "\n";
+    }
+    return 0;
   }
   if (*set_list) {
     auto entries = a.settings().List();

@@ -25,6 +25,10 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
   app->cleaner_ = std::make_unique<phone::PhoneCleaner>(region);
   app->intake_ = std::make_unique<intake::IntakeService>(*app->db_, *app->clock_, *app->audit_,
                                                          *app->settings_, *app->cleaner_);
+  app->dealing_ = std::make_unique<dealing::DealingService>(*app->db_, *app->clock_, *app->audit_,
+                                                            *app->settings_);
+  app->desk_ = std::make_unique<desk::DeskService>(*app->db_, *app->clock_, *app->audit_,
+                                                   *app->settings_, *app->cleaner_);
   return app;
 }
 

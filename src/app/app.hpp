@@ -10,6 +10,8 @@
 #include "http/router.hpp"
 #include "modules/accounts/accounts_service.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/dealing/dealing_service.hpp"
+#include "modules/desk/desk_service.hpp"
 #include "modules/intake/intake_service.hpp"
 #include "modules/phone/phone_cleaner.hpp"
 #include "modules/settings/settings.hpp"
@@ -35,6 +37,8 @@ class App {
   accounts::AccountsService& accounts() { return *accounts_; }
   settings::Settings& settings() { return *settings_; }
   intake::IntakeService& intake() { return *intake_; }
+  dealing::DealingService& dealing() { return *dealing_; }
+  desk::DeskService& desk() { return *desk_; }
   const AppOptions& options() const { return opts_; }
 
   // The route table: every route with its permission (routes.cpp).
@@ -51,6 +55,8 @@ class App {
   std::unique_ptr<settings::Settings> settings_;
   std::unique_ptr<phone::PhoneCleaner> cleaner_;
   std::unique_ptr<intake::IntakeService> intake_;
+  std::unique_ptr<dealing::DealingService> dealing_;
+  std::unique_ptr<desk::DeskService> desk_;
 };
 
 }  // namespace dd::app

@@ -3,6 +3,8 @@
 #include "app/app.hpp"
 #include "modules/accounts/accounts_routes.hpp"
 #include "modules/audit/audit_routes.hpp"
+#include "modules/dealing/dealing_routes.hpp"
+#include "modules/desk/desk_routes.hpp"
 #include "modules/intake/intake_routes.hpp"
 
 namespace dd::app {
@@ -16,6 +18,8 @@ std::vector<http::Route> App::Routes() {
   const bool tls = opts_.tls;
   auto& in = *intake_;
   auto& st = *settings_;
+  auto& dl = *dealing_;
+  auto& dk = *desk_;
   const size_t upload = opts_.upload_body_limit;
   namespace a = accounts;
   return {
@@ -78,6 +82,35 @@ std::vector<http::Route> App::Routes() {
        [&st](RouteContext& c) { return intake::ListSettings(st, c); }},
       {"PUT", "/api/v1/settings/{key}", P::kSettingsWrite, 0,
        [&st](RouteContext& c) { return intake::PutSetting(st, c); }},
+      // The desk (agents only; no list, search or count route exists for them)
+      {"GET", "/api/v1/desk", P::kDesk, 0, [&dk](RouteContext& c) { return desk::GetDesk(dk, c); }},
+      {"POST", "/api/v1/desk/outcome", P::kDesk, 0,
+       [&dk](RouteContext& c) { return desk::PostOutcome(dk, c); }},
+      {"POST", "/api/v1/desk/pull", P::kDesk, 0,
+       [&dk](RouteContext& c) { return desk::PostPull(dk, c); }},
+      // Dealing, agents and levels
+      {"POST", "/api/v1/deals/preview", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::PostDeal(dl, c, false); }},
+      {"POST", "/api/v1/deals", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::PostDeal(dl, c, true); }},
+      {"GET", "/api/v1/deals", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::ListDeals(dl, c); }},
+      {"GET", "/api/v1/deals/{id}", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::GetDeal(dl, c); }},
+      {"GET", "/api/v1/agents", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::ListAgents(dl, c); }},
+      {"PATCH", "/api/v1/agents/{id}", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::PatchAgent(dl, c); }},
+      {"POST", "/api/v1/agents/{id}/recall", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::RecallAgent(dl, c); }},
+      {"GET", "/api/v1/levels", P::kDeal, 0,
+       [&dl](RouteContext& c) { return dealing::ListLevels(dl, c); }},
+      {"POST", "/api/v1/levels", P::kLevelsWrite, 0,
+       [&dl](RouteContext& c) { return dealing::CreateLevel(dl, c); }},
+      {"PATCH", "/api/v1/levels/{id}", P::kLevelsWrite, 0,
+       [&dl](RouteContext& c) { return dealing::PatchLevel(dl, c); }},
+      {"DELETE", "/api/v1/levels/{id}", P::kLevelsWrite, 0,
+       [&dl](RouteContext& c) { return dealing::DeleteLevel(dl, c); }},
   };
 }
 

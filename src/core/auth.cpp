@@ -36,6 +36,9 @@ std::string_view PermissionName(Permission p) {
     case Permission::kDncManage: return "dnc.manage";
     case Permission::kSettingsRead: return "settings.read";
     case Permission::kSettingsWrite: return "settings.write";
+    case Permission::kDesk: return "desk";
+    case Permission::kDeal: return "deal";
+    case Permission::kLevelsWrite: return "levels.write";
   }
   return "unknown";
 }
@@ -52,7 +55,10 @@ bool RoleHas(Role role, Permission p) {
     case Permission::kDepartmentsWrite:
     case Permission::kAuditRead:
     case Permission::kSettingsRead:
-    case Permission::kSettingsWrite: return role == Role::kAdmin;
+    case Permission::kSettingsWrite:
+    case Permission::kLevelsWrite: return role == Role::kAdmin;
+    case Permission::kDesk: return role == Role::kAgent;
+    case Permission::kDeal:
     case Permission::kDepartmentsRead:
     case Permission::kLeadsImport:
     case Permission::kDncManage: return role == Role::kAdmin || role == Role::kManager;

@@ -30,6 +30,9 @@ enum class Permission {
   kDncManage,    // the do-not-call list
   kSettingsRead,
   kSettingsWrite,
+  kDesk,              // work the desk (agents)
+  kDeal,              // deal leads, manage agents' levels and status
+  kLevelsWrite,
 };
 
 std::string_view PermissionName(Permission p);

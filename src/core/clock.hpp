@@ -32,6 +32,18 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// For black-box tests of time rules: the time is read from a file holding
+// Unix seconds (`dialdeck serve --clock-file`), the system time while the
+// file is missing or unreadable.
+class FileClock final : public Clock {
+ public:
+  explicit FileClock(std::string path) : path_(std::move(path)) {}
+  int64_t Now() const override;
+
+ private:
+  std::string path_;
+};
+
 // "2026-11-22T21:48:45Z"
 std::string FormatIso8601(int64_t unix_seconds);
 

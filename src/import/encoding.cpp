@@ -146,7 +146,7 @@ Result<DecodedText> DecodeText(std::string_view bytes) {
     return utf16(le ? TextEncoding::kUtf16Le : TextEncoding::kUtf16Be, 0);
   }
   // NUL bytes outside UTF-16 mean a binary file, not text.
-  if (std::memchr(bytes.data(), 0, bytes.size()) != nullptr) {
+  if (!bytes.empty() && std::memchr(bytes.data(), 0, bytes.size()) != nullptr) {
     return InvalidArgument("file_not_spreadsheet").WithInternal("NUL byte in text");
   }
   if (IsValidUtf8(bytes)) return d;

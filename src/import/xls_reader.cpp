@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -168,10 +169,12 @@ class XlsReader final : public TableReader {
   std::optional<Error> error_;
 };
 
-uint32_t LoadU32(std::string_view b, size_t at) {
-  uint32_t v;
-  std::memcpy(&v, b.data() + at, 4);
-  return v;
+// Reads the little-endian uint32 at `at`; false when the 4 bytes are not all
+// inside `b` (checked without overflow: `at` may be any value).
+bool LoadU32(std::string_view b, uint64_t at, uint32_t* v) {
+  if (b.size() < 4 || at > b.size() - 4) return false;
+  std::memcpy(v, b.data() + at, 4);
+  return true;
 }
 
 // FreeXL reads a truncated compound file without complaint; refuse it here:
@@ -182,14 +185,20 @@ Status CheckCompoundFile(std::string_view b) {
   std::memcpy(&shift, b.data() + 30, 2);
   if (shift != 9 && shift != 12) return FileCorrupt("OLE2 sector size");
   const uint64_t ss = uint64_t{1} << shift;
-  const uint64_t sectors = b.size() / ss - 1;  // the header takes the first one
-  const uint32_t fat_sectors = LoadU32(b, 44);
+  // The header takes the whole first sector (4096 bytes for version 4 files).
+  if (b.size() < ss) return FileCorrupt("OLE2 header truncated");
+  const uint64_t sectors = b.size() / ss - 1;
+  uint32_t fat_sectors = 0;
+  if (!LoadU32(b, 44, &fat_sectors)) return FileCorrupt("OLE2 header truncated");
   const uint32_t in_header = std::min<uint32_t>(fat_sectors, 109);
   for (uint32_t i = 0; i < in_header; ++i) {
-    uint32_t fs = LoadU32(b, 76 + 4 * i);
+    uint32_t fs = 0;
+    if (!LoadU32(b, 76 + uint64_t{4} * i, &fs)) return FileCorrupt("OLE2 header truncated");
     if (fs >= sectors) return FileCorrupt("OLE2 FAT sector beyond the end");
+    const uint64_t base = (uint64_t{fs} + 1) * ss;  // fs < sectors <= size / 512: no overflow
     for (uint64_t j = 0; j < ss / 4; ++j) {
-      uint32_t v = LoadU32(b, (fs + 1) * ss + 4 * j);
+      uint32_t v = 0;
+      if (!LoadU32(b, base + 4 * j, &v)) return FileCorrupt("OLE2 FAT sector beyond the end");
       uint64_t k = uint64_t{i} * (ss / 4) + j;  // the sector this entry describes
       if (v != 0xFFFFFFFF && k >= sectors) return FileCorrupt("OLE2 file truncated");
     }

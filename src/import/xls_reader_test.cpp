@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "import/table_reader.hpp"
@@ -89,6 +90,72 @@ TEST(XlsReaderTest, RefusesDamagedFiles) {
   }
   auto [rows, reason] = ReadTable(no_workbook, "x.xls");
   EXPECT_TRUE(reason == "file_not_spreadsheet" || reason == "file_corrupt") << reason;
+}
+
+std::string FromHex(std::string_view hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  }
+  return out;
+}
+
+void ExpectCleanRefusal(const std::string& bytes, const std::string& what) {
+  for (const char* name : {"x.xls", "fuzz.xlsx", "x.csv"}) {
+    auto [rows, reason] = ReadTable(bytes, name);
+    EXPECT_TRUE(reason == "file_corrupt" || reason == "file_not_spreadsheet")
+        << what << " as " << name << ": " << reason;
+    EXPECT_TRUE(rows.empty()) << what << " as " << name;
+  }
+}
+
+// Regression (fuzz_xlsx, SEGV in LoadU32): an OLE2 header announcing 4096-byte
+// sectors in a file shorter than 4096 bytes made the sector count underflow,
+// so any FAT sector number passed the bounds check and was read far outside
+// the buffer. The 512 bytes are the minimised crash input.
+TEST(XlsReaderTest, RefusesFuzzCrashWith4096ByteSectorsInAShortFile) {
+  const std::string crash = FromHex(
+      "d0cf11e0a1b11ae108ffffffff0045006e006300720079ffffffffffffff0c00"
+      "70007400650064005000021465656d6c2f323030362f6d61696e223e3c736865"
+      "65744461732f2e72656c73504b0102146565746d6c2f323030362f6d61696e22"
+      "3e3c73686565744461ab0000006861726564000080013b0000005f72656c732f"
+      "2e72656c73504b0102146565746d6c2f323030362f6d61696e223e3c73686565"
+      "744461ab0100000080013b0000005f72656c732f2e72656c733030362f6d6169"
+      "6e223e3c73686565744461732f2e72656c73504b0102146565746d6c2f323030"
+      "362f6d61696e223e3c73686565744461ab0000006861726564000080013b0000"
+      "005f72656c732f2e72656c73504b0102146565746d6c2f323030362f6d61696e"
+      "223e3c73686565744461ab0000000080013b0000005f72656c732f2e72656c73"
+      "504b0102146565746d6c2f323030362f6d61696e223e3c73686565744461ab00"
+      "0000013b0000005f72656c732f2e72656c73504b0102146565746d6c2f323030"
+      "362f6d61696e223e3c73686565744461ab0000004461ab0000000080013b0000"
+      "005f72656c732f2e72656c73504b0102146565746d6c2f323030362f6d61696e"
+      "223e3c73686565744461ab000000013b0000005f72656c732f2e72656c73504b"
+      "0102146565746d6c2f323030362f6d61696e223e3c73686565744461ab000000");
+  ASSERT_EQ(crash.size(), 512u);
+  ExpectCleanRefusal(crash, "minimised crash");
+}
+
+// The same class of bug, from a good file: sector size and FAT sector numbers
+// that point past the end, at every size around the sector boundaries.
+TEST(XlsReaderTest, RefusesSectorsBeyondTheEnd) {
+  const std::string good = MakeXls(LeadSheets());
+  ASSERT_GT(good.size(), 4096u);
+  auto with_u32 = [](std::string b, size_t at, uint32_t v) {
+    std::memcpy(b.data() + at, &v, 4);
+    return b;
+  };
+  std::string v4 = good;
+  v4[30] = 12;  // 4096-byte sectors
+  for (size_t size : {size_t{512}, size_t{513}, size_t{4095}, size_t{4096}, size_t{4097},
+                      size_t{8191}, good.size()}) {
+    ExpectCleanRefusal(v4.substr(0, size), "v4 header, " + std::to_string(size) + " bytes");
+  }
+  for (uint32_t fat : {0x7FFFFFFFu, 0xFFFFFFFDu, 0xFFFFFFFEu, 0xFFFFFFFFu}) {
+    ExpectCleanRefusal(with_u32(good, 76, fat), "DIFAT[0] = " + std::to_string(fat));
+    ExpectCleanRefusal(with_u32(v4, 76, fat), "v4, DIFAT[0] = " + std::to_string(fat));
+  }
+  // 109 FAT sectors announced, only one present.
+  ExpectCleanRefusal(with_u32(good, 44, 0xFFFFFFFF), "FAT sector count 0xFFFFFFFF");
 }
 
 // The upload must leave no copy on disk: count entries in the temp folders

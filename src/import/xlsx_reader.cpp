@@ -475,6 +475,7 @@ class XlsxReader final : public TableReader, private SaxContext {
   }
 
   void StartRow(const XML_Char** atts) {
+    if (row_number_ == UINT64_MAX) return Fail(FileCorrupt("row number overflow"));
     uint64_t number = row_number_ + 1;
     if (const char* r = Attr(atts, "r")) {
       uint64_t v = 0;

@@ -1,6 +1,7 @@
 #include "modules/settings/settings.hpp"
 
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace dd::settings {
 namespace {
@@ -40,6 +41,11 @@ const std::vector<Definition>& Definitions() {
       {"low_stock_threshold", "10", Kind::kInt, 0, 100000},
       {"calling_hours", "09:00-21:00", Kind::kTimeWindow},
       {"reveal_budget_per_hour", "150", Kind::kInt, 0, 100000},
+      {"retry_delay_minutes", "60", Kind::kInt, 0, 100000},
+      {"max_attempts", "3", Kind::kInt, 1, 100},
+      {"pull_mode", "0", Kind::kInt, 0, 1},
+      {"pull_daily_quota", "50", Kind::kInt, 0, 100000},
+      {"quality_matrix", "", Kind::kJson},
   };
   return defs;
 }
@@ -51,6 +57,11 @@ bool ValidValue(const Definition& def, const std::string& value) {
       return ParseInt(value, &v) && v >= def.min && v <= def.max;
     }
     case Kind::kText: return !value.empty() && value.size() <= 200;
+    case Kind::kJson: {
+      if (value.empty()) return true;
+      auto j = nlohmann::json::parse(value, nullptr, false);
+      return j.is_object() && value.size() <= 10000;
+    }
     case Kind::kTimeWindow: {
       int a = 0, b = 0;
       return value.size() == 11 && value[5] == '-' && ParseHhMm(value.substr(0, 5), &a) &&

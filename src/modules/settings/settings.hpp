@@ -16,7 +16,7 @@
 
 namespace dd::settings {
 
-enum class Kind { kInt, kText, kTimeWindow };
+enum class Kind { kInt, kText, kTimeWindow, kJson };
 
 struct Definition {
   const char* key;

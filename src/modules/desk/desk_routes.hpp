@@ -1,0 +1,13 @@
+// HTTP handlers of the agent's desk.
+#pragma once
+
+#include "http/router.hpp"
+#include "modules/desk/desk_service.hpp"
+
+namespace dd::desk {
+
+Result<http::Response> GetDesk(DeskService& svc, http::RouteContext& ctx);
+Result<http::Response> PostOutcome(DeskService& svc, http::RouteContext& ctx);
+Result<http::Response> PostPull(DeskService& svc, http::RouteContext& ctx);
+
+}  // namespace dd::desk

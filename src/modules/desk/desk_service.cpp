@@ -1,0 +1,343 @@
+#include "modules/desk/desk_service.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "core/timezone.hpp"
+
+namespace dd::desk {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array kOutcomes = {"interested",   "not_interested", "no_answer",   "busy",
+                                  "wrong_number", "callback",       "do_not_call", "converted"};
+constexpr const char* kOpen = "('assigned','retry','callback')";
+
+int Num(std::string_view s, size_t pos, size_t len, bool* ok) {
+  int v = 0;
+  if (pos + len > s.size()) {
+    *ok = false;
+    return 0;
+  }
+  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, v);
+  if (ec != std::errc() || p != s.data() + pos + len) *ok = false;
+  return v;
+}
+
+int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+bool ValidOutcome(std::string_view o) {
+  for (const char* k : kOutcomes) {
+    if (o == k) return true;
+  }
+  return false;
+}
+
+std::optional<int64_t> ParseIso8601(std::string_view s) {
+  // YYYY-MM-DDTHH:MM[:SS[.fff]][Z|±HH:MM|±HHMM]
+  bool ok = true;
+  if (s.size() < 16 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+      s[13] != ':') {
+    return std::nullopt;
+  }
+  const int y = Num(s, 0, 4, &ok), mo = Num(s, 5, 2, &ok), d = Num(s, 8, 2, &ok);
+  const int h = Num(s, 11, 2, &ok), mi = Num(s, 14, 2, &ok);
+  size_t pos = 16;
+  int sec = 0;
+  if (pos < s.size() && s[pos] == ':') {
+    sec = Num(s, pos + 1, 2, &ok);
+    pos += 3;
+    if (pos < s.size() && s[pos] == '.') {
+      ++pos;
+      while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+    }
+  }
+  int offset = 8 * 3600;  // no zone: China time
+  if (pos < s.size()) {
+    if (s[pos] == 'Z') {
+      offset = 0;
+      ++pos;
+    } else if (s[pos] == '+' || s[pos] == '-') {
+      const int sign = s[pos] == '-' ? -1 : 1;
+      const int oh = Num(s, pos + 1, 2, &ok);
+      size_t mpos = pos + 3;
+      if (mpos < s.size() && s[mpos] == ':') ++mpos;
+      const int om = Num(s, mpos, 2, &ok);
+      offset = sign * (oh * 3600 + om * 60);
+      pos = mpos + 2;
+    }
+  }
+  if (!ok || pos != s.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+      sec > 60) {
+    return std::nullopt;
+  }
+  return DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 + h * 3600 +
+         mi * 60 + sec - offset;
+}
+
+Result<DeskService::Rules> DeskService::LoadRules() const {
+  Rules r;
+  DD_ASSIGN_OR_RETURN(std::string hours, settings_.Get("calling_hours"));
+  if (!tz::ParseWindow(hours, &r.from_min, &r.to_min)) {
+    r.from_min = 9 * 60;
+    r.to_min = 21 * 60;
+  }
+  DD_ASSIGN_OR_RETURN(r.low_stock, settings_.GetInt("low_stock_threshold"));
+  DD_ASSIGN_OR_RETURN(int64_t delay_min, settings_.GetInt("retry_delay_minutes"));
+  r.retry_delay_s = delay_min * 60;
+  DD_ASSIGN_OR_RETURN(r.max_attempts, settings_.GetInt("max_attempts"));
+  DD_ASSIGN_OR_RETURN(r.pull_mode, settings_.GetInt("pull_mode"));
+  DD_ASSIGN_OR_RETURN(r.pull_quota, settings_.GetInt("pull_daily_quota"));
+  return r;
+}
+
+bool DeskService::Callable(const Rules& rules, const std::string& timezone, int64_t now) const {
+  if (rules.from_min == 0 && rules.to_min >= 24 * 60) return true;
+  const int m = tz::MinutesOfDay(timezone, now);
+  return m >= rules.from_min && m < rules.to_min;
+}
+
+Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
+                                      const Rules& rules) {
+  DD_ASSIGN_OR_RETURN(
+      auto current,
+      conn.QueryOne(
+          std::string(
+              "SELECT id FROM leads WHERE current_agent_id = ? AND owner_id = ? AND status IN ") +
+              kOpen + " LIMIT 1",
+          {agent.user_id, agent.user_id}));
+  if (current) return current->Int(0);
+  const int64_t now = clock_.Now();
+  const char* queries[] = {
+      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'callback' "
+      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 50",
+      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'retry' "
+      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 50",
+      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
+      "AND ? >= 0 ORDER BY queue_pos, id LIMIT 200",
+  };
+  for (const char* q : queries) {
+    DD_ASSIGN_OR_RETURN(auto rows, conn.Query(q, {agent.user_id, now}));
+    for (const auto& r : rows) {
+      if (!Callable(rules, r.Text(2), now)) continue;
+      DD_ASSIGN_OR_RETURN(auto dnc,
+                          conn.QueryOne("SELECT 1 FROM dnc WHERE phone = ?", {r.Text(1)}));
+      if (dnc) continue;
+      const int64_t id = r.Int(0);
+      DD_RETURN_IF_ERROR(
+          conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                    {agent.user_id, now, id}));
+      DD_RETURN_IF_ERROR(
+          conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                    {id, agent.user_id, now}));
+      DD_RETURN_IF_ERROR(audit_.Append(
+          conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id))));
+      return id;
+    }
+  }
+  return int64_t{0};
+}
+
+Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_t lead_id,
+                                const Rules& rules) {
+  json out = {{"lead", nullptr}, {"low_stock", false}, {"can_pull", false}};
+  DD_ASSIGN_OR_RETURN(
+      auto left,
+      conn.QueryOne(
+          std::string(
+              "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE owner_id = ? AND status IN ") +
+              kOpen + " LIMIT ?) t",
+          {agent.user_id, rules.low_stock}));
+  out["low_stock"] = left->Int(0) < rules.low_stock;
+  if (lead_id == 0) {
+    if (rules.pull_mode) {
+      const int64_t day = tz::DayStart("Asia/Shanghai", clock_.Now());
+      DD_ASSIGN_OR_RETURN(
+          auto pulled,
+          conn.QueryOne(
+              "SELECT COUNT(*) FROM leads WHERE owner_id = ? AND pulled = 1 AND assigned_at >= ?",
+              {agent.user_id, day}));
+      out["can_pull"] = pulled->Int(0) < rules.pull_quota;
+    }
+    return out;
+  }
+  DD_ASSIGN_OR_RETURN(auto row, conn.QueryOne("SELECT id, name, phone, region, carrier, "
+                                              "attributes, status, attempts, next_call_at, quality "
+                                              "FROM leads WHERE id = ?",
+                                              {lead_id}));
+  if (!row) return out;
+  DD_ASSIGN_OR_RETURN(
+      auto hist,
+      conn.Query("SELECT c.outcome_at, c.outcome, c.note, u.display_name FROM call_log c JOIN "
+                 "users u ON u.id = c.agent_id "
+                 "WHERE c.lead_id = ? AND c.outcome IS NOT NULL ORDER BY c.id DESC LIMIT 50",
+                 {lead_id}));
+  json history = json::array();
+  for (const auto& h : hist) {
+    history.push_back({{"at", FormatIso8601(h.Int(0))},
+                       {"outcome", h.Text(1)},
+                       {"note", h.Text(2)},
+                       {"agent", h.Text(3)}});
+  }
+  json attrs = json::parse(row->Text(5), nullptr, false);
+  const std::string phone = row->Text(2);
+  auto c = cleaner_.Clean(phone);
+  out["lead"] = {{"id", row->Int(0)},
+                 {"name", row->Text(1)},
+                 {"phone", phone},
+                 {"phone_display", c.phone ? c.phone->display : phone},
+                 {"region", row->Text(3)},
+                 {"carrier", row->Text(4)},
+                 {"attributes", attrs.is_object() ? attrs : json::object()},
+                 {"history", history},
+                 {"status", row->Text(6)},
+                 {"attempts", row->Int(7)},
+                 {"callback_at", row->Text(6) == "callback" && !row->IsNull(8)
+                                     ? json(FormatIso8601(row->Int(8)))
+                                     : json(nullptr)},
+                 {"quality", row->Text(9)}};
+  return out;
+}
+
+Result<json> DeskService::Current(const Actor& agent) {
+  DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  json out;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
+    DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+    return {};
+  }));
+  return out;
+}
+
+Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req) {
+  if (!ValidOutcome(req.outcome)) return InvalidArgument("invalid_outcome");
+  if (req.note.size() > 2000) return InvalidArgument("invalid_field", {{"field", "note"}});
+  if (req.request_id.size() > 100)
+    return InvalidArgument("invalid_field", {{"field", "request_id"}});
+  const int64_t now = clock_.Now();
+  if (req.outcome == "callback") {
+    if (!req.callback_at) return InvalidArgument("callback_time_required");
+    if (*req.callback_at <= now) return InvalidArgument("callback_in_past");
+  }
+  DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  json out;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    if (!req.request_id.empty()) {
+      DD_ASSIGN_OR_RETURN(
+          auto seen,
+          conn->QueryOne("SELECT lead_id FROM call_log WHERE agent_id = ? AND request_id = ?",
+                         {agent.user_id, req.request_id}));
+      if (seen) {  // a retried post: answer with the desk as it is now
+        DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
+        DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+        return {};
+      }
+    }
+    DD_ASSIGN_OR_RETURN(
+        auto lead,
+        conn->QueryOne(
+            "SELECT current_agent_id, owner_id, status, attempts, phone FROM leads WHERE id = ?",
+            {req.lead_id}));
+    if (!lead || lead->OptInt(0) != agent.user_id || lead->OptInt(1) != agent.user_id) {
+      return Error(ErrorCode::kConflict, "not_current_lead");
+    }
+    int64_t attempts = lead->Int(3);
+    std::string status = "closed";
+    std::optional<int64_t> next_at;
+    const std::string& o = req.outcome;
+    if (o == "interested" || o == "converted") {
+      status = "prospect";
+    } else if (o == "no_answer" || o == "busy") {
+      ++attempts;
+      if (attempts < rules.max_attempts) {
+        status = "retry";
+        next_at = now + rules.retry_delay_s;
+      }
+    } else if (o == "callback") {
+      status = "callback";
+      next_at = req.callback_at;
+    }
+    DD_RETURN_IF_ERROR(
+        conn->Exec("UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
+                   "request_id = ? "
+                   "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+                   "AND outcome IS NULL)",
+                   {o, req.note, now, req.callback_at,
+                    req.request_id.empty() ? db::Value() : db::Value(req.request_id), req.lead_id,
+                    agent.user_id}));
+    DD_RETURN_IF_ERROR(
+        conn->Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
+                   "= NULL, last_outcome = ? "
+                   "WHERE id = ?",
+                   {status, attempts, next_at, o, req.lead_id}));
+    if (o == "do_not_call") {
+      DD_RETURN_IF_ERROR(
+          conn->Exec("INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
+                     "VALUES (?, '', 'desk', ?, ?, ?) ON CONFLICT (phone) DO NOTHING",
+                     {lead->Text(4), agent.user_id, agent.username, now}));
+    }
+    json detail = {{"outcome", o}, {"status", status}};
+    if (attempts != lead->Int(3)) detail["attempts"] = attempts;
+    if (o == "no_answer" || o == "busy") {
+      if (status == "closed") detail["closed_as"] = "unreachable";
+    }
+    DD_RETURN_IF_ERROR(audit_.Append(
+        *conn,
+        audit::Entry::By(agent, "lead.outcome", "lead:" + std::to_string(req.lead_id), detail)));
+    DD_ASSIGN_OR_RETURN(int64_t next, ShowNext(*conn, agent, rules));
+    DD_ASSIGN_OR_RETURN(out, State(*conn, agent, next, rules));
+    return {};
+  }));
+  return out;
+}
+
+Result<json> DeskService::Pull(const Actor& agent) {
+  DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
+  if (!rules.pull_mode) return Error(ErrorCode::kPermissionDenied, "pull_disabled");
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  json out;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
+    if (id == 0) {
+      const int64_t now = clock_.Now();
+      const int64_t day = tz::DayStart("Asia/Shanghai", now);
+      DD_ASSIGN_OR_RETURN(
+          auto pulled,
+          conn->QueryOne(
+              "SELECT COUNT(*) FROM leads WHERE owner_id = ? AND pulled = 1 AND assigned_at >= ?",
+              {agent.user_id, day}));
+      if (pulled->Int(0) >= rules.pull_quota)
+        return Error(ErrorCode::kRateLimited, "pull_quota_reached");
+      DD_ASSIGN_OR_RETURN(auto free, conn->QueryOne("SELECT id FROM leads WHERE status = 'new' AND "
+                                                    "owner_id IS NULL ORDER BY id LIMIT 1"));
+      if (free) {
+        DD_RETURN_IF_ERROR(
+            conn->Exec("UPDATE leads SET owner_id = ?, status = 'assigned', pulled = 1, "
+                       "assigned_at = ?, queue_pos = 0 "
+                       "WHERE id = ?",
+                       {agent.user_id, now, free->Int(0)}));
+        DD_RETURN_IF_ERROR(audit_.Append(
+            *conn, audit::Entry::By(agent, "lead.pull", "lead:" + std::to_string(free->Int(0)))));
+        DD_ASSIGN_OR_RETURN(id, ShowNext(*conn, agent, rules));
+      }
+    }
+    DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+    return {};
+  }));
+  return out;
+}
+
+}  // namespace dd::desk

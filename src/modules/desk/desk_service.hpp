@@ -1,0 +1,76 @@
+// The agent's desk: exactly one lead at a time, outcomes, callbacks, retries,
+// calling hours, the do-not-call list, pull from the pool, the call log.
+//
+// Order of the next lead: callbacks that are due, then retries that are due,
+// then new leads in the dealt (shuffled) order. A lead on the DNC list or
+// whose local time (its number's time zone) is outside `calling_hours` is
+// held back. A lead is the current lead of at most one agent (it is in one
+// agent's queue, and every change runs in a write transaction); two tabs of
+// one agent see the same lead; an outcome carries a client request_id, so a
+// retried post does not skip a lead. Agents never see counts: only the
+// `low_stock` flag. Thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "core/auth.hpp"
+#include "core/clock.hpp"
+#include "core/result.hpp"
+#include "db/database.hpp"
+#include "modules/audit/audit_log.hpp"
+#include "modules/phone/phone_cleaner.hpp"
+#include "modules/settings/settings.hpp"
+
+namespace dd::desk {
+
+struct OutcomeRequest {
+  int64_t lead_id = 0;
+  std::string outcome;
+  std::string note;
+  std::optional<int64_t> callback_at;  // Unix seconds
+  std::string request_id;
+};
+
+// Parses ISO 8601 ("2026-11-23T10:00:00+08:00", "...Z", no zone = +08:00).
+std::optional<int64_t> ParseIso8601(std::string_view s);
+
+bool ValidOutcome(std::string_view o);
+
+class DeskService {
+ public:
+  DeskService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
+              const settings::Settings& settings, const phone::PhoneCleaner& cleaner)
+      : db_(db), clock_(clock), audit_(audit), settings_(settings), cleaner_(cleaner) {}
+
+  // {"lead": {...} | null, "low_stock": bool, "can_pull": bool}
+  Result<nlohmann::json> Current(const Actor& agent);
+  // Records the outcome of the agent's current lead and answers with the next.
+  // Errors: not_current_lead (409), invalid_outcome, callback_time_required,
+  // callback_in_past.
+  Result<nlohmann::json> Outcome(const Actor& agent, const OutcomeRequest& req);
+  // Takes the next lead from the pool (if allowed and within the daily quota).
+  Result<nlohmann::json> Pull(const Actor& agent);
+
+ private:
+  struct Rules {
+    int from_min = 9 * 60, to_min = 21 * 60;
+    int64_t low_stock = 10, retry_delay_s = 3600, max_attempts = 3, pull_mode = 0, pull_quota = 50;
+  };
+  Result<Rules> LoadRules() const;
+  // Inside a write transaction: the agent's current lead, or picks and shows
+  // the next one. Returns its id or 0.
+  Result<int64_t> ShowNext(db::Connection& conn, const Actor& agent, const Rules& rules);
+  Result<nlohmann::json> State(db::Connection& conn, const Actor& agent, int64_t lead_id,
+                               const Rules& rules);
+  bool Callable(const Rules& rules, const std::string& timezone, int64_t now) const;
+
+  db::Database& db_;
+  const Clock& clock_;
+  const audit::AuditLog& audit_;
+  const settings::Settings& settings_;
+  const phone::PhoneCleaner& cleaner_;
+};
+
+}  // namespace dd::desk

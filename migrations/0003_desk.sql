@@ -36,9 +36,13 @@ ALTER TABLE leads ADD COLUMN current_agent_id INTEGER;   -- on that agent's desk
 ALTER TABLE leads ADD COLUMN shown_at INTEGER;
 ALTER TABLE leads ADD COLUMN last_outcome TEXT;
 ALTER TABLE leads ADD COLUMN pulled INTEGER NOT NULL DEFAULT 0;
+-- One index serves the desk (an agent's open leads by state and place);
+-- callbacks and retries due are few per agent and filtered on next_call_at.
+-- Dealing finds 'new' leads through leads_batch. Fewer indexes keep a deal
+-- of a million leads fast.
 CREATE INDEX leads_queue ON leads(owner_id, status, queue_pos);
-CREATE INDEX leads_due ON leads(owner_id, status, next_call_at);
-CREATE INDEX leads_status ON leads(status, batch_id);
+-- The lead on each agent's desk now (at most one per agent).
+CREATE INDEX leads_current ON leads(current_agent_id) WHERE current_agent_id IS NOT NULL;
 
 CREATE TABLE call_log (
   id INTEGER PRIMARY KEY,

@@ -178,7 +178,10 @@ bool LoadU32(std::string_view b, uint64_t at, uint32_t* v) {
 }
 
 // FreeXL reads a truncated compound file without complaint; refuse it here:
-// every sector the FAT marks as used must lie inside the file.
+// every sector the FAT marks as used must lie inside the file. FreeXL 1.0.6
+// also trusts the name length of the directory entries it scans (the first
+// directory sector) and converts that many bytes from the 64-byte name field:
+// a length over 64 is refused here.
 Status CheckCompoundFile(std::string_view b) {
   if (b.size() < 512) return FileCorrupt("OLE2 header truncated");
   uint16_t shift;
@@ -202,6 +205,15 @@ Status CheckCompoundFile(std::string_view b) {
       uint64_t k = uint64_t{i} * (ss / 4) + j;  // the sector this entry describes
       if (v != 0xFFFFFFFF && k >= sectors) return FileCorrupt("OLE2 file truncated");
     }
+  }
+  uint32_t dir = 0;
+  if (!LoadU32(b, 48, &dir)) return FileCorrupt("OLE2 header truncated");
+  if (dir >= sectors) return FileCorrupt("OLE2 directory beyond the end");
+  const uint64_t dir_at = (uint64_t{dir} + 1) * ss;  // dir < sectors: inside the file
+  for (uint64_t e = 0; e < ss / 128; ++e) {
+    uint16_t name_size;
+    std::memcpy(&name_size, b.data() + dir_at + 128 * e + 64, 2);
+    if (name_size > 64) return FileCorrupt("OLE2 directory entry name too long");
   }
   return {};
 }

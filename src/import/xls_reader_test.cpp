@@ -158,6 +158,38 @@ TEST(XlsReaderTest, RefusesSectorsBeyondTheEnd) {
   ExpectCleanRefusal(with_u32(good, 44, 0xFFFFFFFF), "FAT sector count 0xFFFFFFFF");
 }
 
+// Found by fuzz_xlsx with an .xls seed: FreeXL 1.0.6 converts as many bytes
+// as a directory entry's name length says (up to 65535) from the 64-byte name
+// field of its 4 KB stack buffer (ASan: stack-buffer-underflow in iconv). The
+// reader refuses such a directory before FreeXL sees it.
+TEST(XlsReaderTest, RefusesDirectoryEntryNamesLongerThan64Bytes) {
+  const std::string good = MakeXls(LeadSheets());
+  uint32_t dir;
+  std::memcpy(&dir, good.data() + 48, 4);
+  const size_t entries = (size_t{dir} + 1) * 512;  // 512-byte sectors (MakeOle2)
+  for (size_t e = 0; e < 4; ++e) {
+    for (uint16_t len : {uint16_t{66}, uint16_t{0xFFFF}}) {
+      std::string bad = good;
+      std::memcpy(bad.data() + entries + 128 * e + 64, &len, 2);
+      std::string what = "entry " + std::to_string(e) + " name size " + std::to_string(len);
+      ExpectCleanRefusal(bad, what);
+      auto r = OpenTable(bad, "x.xls");
+      ASSERT_FALSE(r.ok()) << what;
+      EXPECT_EQ(r.error().internal, "OLE2 directory entry name too long") << what;
+    }
+  }
+  // Also refused: a directory sector beyond the end of the file.
+  std::string bad = good;
+  uint32_t far = 0x00FFFFFF;
+  std::memcpy(bad.data() + 48, &far, 4);
+  ExpectCleanRefusal(bad, "directory sector beyond the end");
+  // 64 bytes is the longest legal name: still read.
+  std::string max = good;
+  uint16_t len = 64;
+  std::memcpy(max.data() + entries + 128 * 3 + 64, &len, 2);  // an unused entry
+  EXPECT_EQ(ReadTable(max, "x.xls").second, "");
+}
+
 // The upload must leave no copy on disk: count entries in the temp folders
 // before and after reading.
 size_t CountEntries(const char* dir) {

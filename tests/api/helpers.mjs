@@ -7,7 +7,7 @@
 import { before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs'
+import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -359,4 +359,85 @@ export function assertSecurityHeaders(headers, where = '') {
   assert.match(csp, /frame-ancestors 'none'/, `CSP without frame-ancestors 'none' ${where}`)
   assert.equal(headers.get('x-content-type-options'), 'nosniff', `X-Content-Type-Options ${where}`)
   assert.ok(headers.get('referrer-policy'), `Referrer-Policy missing ${where}`)
+}
+
+// ------------------------------------------------------------------ leads, settings, many users
+
+const CN_MOBILE_PREFIXES = ['138', '139', '150', '186']
+
+// The i-th test mobile number (11 digits, a valid CN mobile); distinct i give
+// distinct numbers.
+export function cnMobile(i) {
+  return CN_MOBILE_PREFIXES[i % 4] + String(i).padStart(8, '0')
+}
+
+// Writes a lead CSV (header 电话,姓名 plus the `extra` columns, same value on
+// every row) into `dir`. Numbers are cnMobile(from) .. cnMobile(from + n - 1).
+// Returns {file, phones} (phones as written, 11 digits).
+export function writeLeadsCsv(dir, name, n, { from = 0, extra = {} } = {}) {
+  const cols = Object.keys(extra)
+  const rows = [['电话', '姓名', ...cols].join(',')]
+  const phones = []
+  for (let i = 0; i < n; i++) {
+    const phone = cnMobile(from + i)
+    phones.push(phone)
+    rows.push([phone, `客户${from + i}`, ...cols.map((c) => extra[c])].join(','))
+  }
+  const file = join(dir, name)
+  writeFileSync(file, rows.join('\n') + '\n')
+  return { file, phones }
+}
+
+// `dialdeck import FILE --json --quality Q`; returns the report.
+export function importLeads(db, file, { quality = 'B', name } = {}) {
+  const args = ['import', file, '--json', '--quality', quality]
+  if (name) args.push('--batch-name', name)
+  return JSON.parse(cliOk(args, { db }).stdout.trim().split('\n').pop())
+}
+
+// `dialdeck settings set KEY VALUE` for every entry.
+export function setSettings(db, settings) {
+  for (const [k, v] of Object.entries(settings)) cliOk(['settings', 'set', k, String(v)], { db })
+}
+
+// Creates several users with CLI processes running side by side (password
+// hashing is the slow part). specs: [{username, role, department?}]. Returns
+// their JSON lines in the same order.
+export async function addUsers(db, specs, { concurrency = 4 } = {}) {
+  cliOk(['migrate'], { db }) // a new database: migrate once, not in every process at once
+  const out = new Array(specs.length)
+  let next = 0
+  const one = async (spec) => {
+    const args = ['user', 'add', spec.username, '--role', spec.role, '--password-stdin', '--db', db]
+    if (spec.department) args.push('--department', spec.department)
+    for (let attempt = 0; ; attempt++) {
+      waitForBinarySync()
+      const r = await new Promise((ok) => {
+        const p = spawn(BIN, args, { env: { ...process.env, DIALDECK_LANG: 'en' } })
+        let stdout = ''
+        let stderr = ''
+        p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d))
+        p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d))
+        p.on('error', (error) => ok({ error }))
+        p.on('close', (status) => ok({ status, stdout, stderr }))
+        p.stdin.on('error', () => {})
+        p.stdin.end(`${spec.password ?? PASSWORD}\n`)
+      })
+      if (r.error && REBUILDING.has(r.error.code) && attempt < 240) {
+        await sleep(500)
+        continue
+      }
+      if (r.error) throw r.error
+      assert.equal(r.status, 0, `dialdeck user add ${spec.username} failed (${r.status}):\n${r.stdout}\n${r.stderr}`)
+      return JSON.parse(r.stdout.trim().split('\n').pop())
+    }
+  }
+  const workers = Array.from({ length: Math.min(concurrency, specs.length) }, async () => {
+    while (next < specs.length) {
+      const i = next++
+      out[i] = await one(specs[i])
+    }
+  })
+  await Promise.all(workers)
+  return out
 }

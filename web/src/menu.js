@@ -14,6 +14,10 @@ export const ROUTE_ROLES = {
   batches: ['admin', 'manager'],
   batch: ['admin', 'manager'],
   dnc: ['admin', 'manager'],
+  agents: ['admin', 'manager'],
+  deals: ['admin', 'manager'],
+  deal: ['admin', 'manager'],
+  settings: ['admin'],
 }
 
 const ITEMS = {
@@ -31,12 +35,15 @@ const ITEMS = {
   import: { key: 'import', path: '/import', label: 'menu.import', icon: 'Upload' },
   batches: { key: 'batches', path: '/batches', label: 'menu.batches', icon: 'Files' },
   dnc: { key: 'dnc', path: '/dnc', label: 'menu.dnc', icon: 'MuteNotification' },
+  deals: { key: 'deals', path: '/deals', label: 'menu.deals', icon: 'Share' },
+  agents: { key: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar' },
+  settings: { key: 'settings', path: '/settings', label: 'menu.settings', icon: 'Setting' },
   password: { key: 'password', path: '/password', label: 'menu.password', icon: 'Lock' },
 }
 
 const MENUS = {
-  admin: ['home', 'import', 'batches', 'dnc', 'users', 'departments', 'audit', 'password'],
-  manager: ['home', 'import', 'batches', 'dnc', 'departmentsReadonly', 'password'],
+  admin: ['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'users', 'departments', 'audit', 'settings', 'password'],
+  manager: ['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'departmentsReadonly', 'password'],
   agent: ['desk', 'password'],
   service: ['home', 'password'],
 }

@@ -4,12 +4,24 @@ import { menuForRole, homePathForRole, canOpen } from '../src/menu'
 const keys = (role) => menuForRole(role).map((m) => m.key)
 
 describe('menuForRole', () => {
-  it('admin: home, import, batches, dnc, users, departments, audit, password', () => {
-    expect(keys('admin')).toEqual(['home', 'import', 'batches', 'dnc', 'users', 'departments', 'audit', 'password'])
+  it('admin: home, import, batches, dnc, deals, agents, users, departments, audit, settings, password', () => {
+    expect(keys('admin')).toEqual([
+      'home',
+      'import',
+      'batches',
+      'dnc',
+      'deals',
+      'agents',
+      'users',
+      'departments',
+      'audit',
+      'settings',
+      'password',
+    ])
     expect(menuForRole('admin').find((m) => m.key === 'departments').label).toBe('menu.departments')
   })
-  it('manager: home, import, batches, dnc, read-only departments, password', () => {
-    expect(keys('manager')).toEqual(['home', 'import', 'batches', 'dnc', 'departments', 'password'])
+  it('manager: home, import, batches, dnc, deals, agents, read-only departments, password', () => {
+    expect(keys('manager')).toEqual(['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'departments', 'password'])
     expect(menuForRole('manager').find((m) => m.key === 'departments').label).toBe('menu.departmentsReadonly')
   })
   it('agent: desk, password', () => {
@@ -46,6 +58,18 @@ describe('menuForRole', () => {
       expect(canOpen(page, 'agent'), page).toBe(false)
       expect(canOpen(page, 'service'), page).toBe(false)
     }
+  })
+  it('dealing and agents for managers and admins, settings for admins only', () => {
+    for (const page of ['agents', 'deals', 'deal']) {
+      expect(canOpen(page, 'admin'), page).toBe(true)
+      expect(canOpen(page, 'manager'), page).toBe(true)
+      expect(canOpen(page, 'agent'), page).toBe(false)
+      expect(canOpen(page, 'service'), page).toBe(false)
+    }
+    expect(canOpen('settings', 'admin')).toBe(true)
+    for (const role of ['manager', 'agent', 'service']) expect(canOpen('settings', role), role).toBe(false)
+    expect(canOpen('desk', 'agent')).toBe(true)
+    expect(canOpen('desk', 'manager')).toBe(false)
   })
   it('lands agents on the desk and everyone else on home', () => {
     expect(homePathForRole('agent')).toBe('/desk')

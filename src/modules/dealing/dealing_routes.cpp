@@ -1,5 +1,7 @@
 #include "modules/dealing/dealing_routes.hpp"
 
+#include <charconv>
+
 #include "core/json_fields.hpp"
 
 namespace dd::dealing {
@@ -37,6 +39,17 @@ Result<DealRequest> ParseDealRequest(const json& body) {
   DD_ASSIGN_OR_RETURN(auto strategy, jsonf::OptionalString(body, "strategy"));
   r.strategy = strategy.value_or("even");
   DD_ASSIGN_OR_RETURN(r.department_id, jsonf::OptionalInt(body, "department_id"));
+  // A recorded seed (as printed in a deal report) reproduces that deal.
+  if (auto it = body.find("seed"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return InvalidArgument("invalid_field", {{"field", "seed"}});
+    const std::string s = it->get<std::string>();
+    uint64_t v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) {
+      return InvalidArgument("invalid_field", {{"field", "seed"}});
+    }
+    r.seed = v;
+  }
   return r;
 }
 

@@ -250,7 +250,8 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
                                   const std::string& lang) {
   Strategy strategy;
   if (!ParseStrategy(req.strategy, &strategy)) return InvalidArgument("invalid_strategy");
-  if (req.batch_ids.empty() && !req.pool) return InvalidArgument("deal_source_required");
+  if (req.batch_ids.empty() && !req.pool && req.lead_ids.empty())
+    return InvalidArgument("deal_source_required");
   if (req.batch_ids.size() > 500 || req.agent_ids.size() > 5000)
     return InvalidArgument("invalid_field", {{"field", "batch_ids"}});
   DD_ASSIGN_OR_RETURN(std::string matrix_text, settings_.Get("quality_matrix"));
@@ -295,12 +296,24 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
       lsql += " AND batch_id IN " + InList(req.batch_ids.size());
       for (int64_t id : req.batch_ids) lp.emplace_back(id);
     }
-    DD_ASSIGN_OR_RETURN(auto lead_rows, conn->Query(lsql, lp));
     std::vector<LeadRef> leads;
-    leads.reserve(lead_rows.size());
-    for (const auto& r : lead_rows) leads.push_back({r.Int(0), TierIndex(r.Text(1))});
-    lead_rows.clear();
-    lead_rows.shrink_to_fit();
+    if (!req.lead_ids.empty()) {
+      for (size_t i = 0; i < req.lead_ids.size(); i += 500) {
+        const size_t n = std::min<size_t>(500, req.lead_ids.size() - i);
+        db::Params ip;
+        for (size_t k = 0; k < n; ++k) ip.emplace_back(req.lead_ids[i + k]);
+        DD_ASSIGN_OR_RETURN(auto rows,
+                            conn->Query("SELECT id, quality FROM leads WHERE status = 'new' AND "
+                                        "owner_id IS NULL AND id IN " +
+                                            InList(n),
+                                        ip));
+        for (const auto& r : rows) leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+      }
+    } else {
+      DD_ASSIGN_OR_RETURN(auto lead_rows, conn->Query(lsql, lp));
+      leads.reserve(lead_rows.size());
+      for (const auto& r : lead_rows) leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+    }
 
     Plan plan = MakePlan(std::move(leads), agents, strategy, matrix, seed);
     int64_t total = 0;
@@ -345,6 +358,13 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
                         conn->PrepareBulk("UPDATE leads SET owner_id = ?, queue_pos = ?, status = "
                                           "'assigned', deal_id = ?, assigned_at = ? "
                                           "WHERE id = ? AND status = 'new'"));
+    // Table order (by id) keeps the writes local; a bigger page cache for
+    // this transaction keeps the index pages it touches in memory.
+    std::sort(plan.assignments.begin(), plan.assignments.end(),
+              [](const Assignment& x, const Assignment& y) { return x.lead_id < y.lead_id; });
+    if (conn->dialect() == db::Dialect::kSqlite) {
+      DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-262144"));
+    }
     for (const auto& a : plan.assignments) {
       upd->BindInt(1, a.agent_id);
       upd->BindInt(2, a.queue_pos);
@@ -352,6 +372,9 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
       upd->BindInt(4, now);
       upd->BindInt(5, a.lead_id);
       DD_RETURN_IF_ERROR(upd->Execute());
+    }
+    if (conn->dialect() == db::Dialect::kSqlite) {
+      DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-32768"));
     }
     out["deal_id"] = deal_id;
     out["created_at"] = FormatIso8601(now);
@@ -380,12 +403,20 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
   return out;
 }
 
+// Managers see the deals made by themselves or people of their subtree.
+constexpr const char* kDealScope =
+    "(? = 'all' OR created_by = ? OR created_by IN (SELECT u.id FROM users u WHERE u.department_id "
+    "IN "
+    "(SELECT id FROM sub))) ";
+
 Result<json> DealingService::ListDeals(const Actor& actor) {
-  (void)actor;
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   DD_ASSIGN_OR_RETURN(auto rows,
-                      conn->Query("SELECT id, strategy, total, created_by_name, created_at, source "
-                                  "FROM deals ORDER BY id DESC LIMIT 500"));
+                      conn->Query(std::string(kScopeCte) +
+                                      "SELECT id, strategy, total, created_by_name, created_at, "
+                                      "source FROM deals WHERE " +
+                                      kDealScope + "ORDER BY id DESC LIMIT 500",
+                                  {actor.department_id, ScopeName(actor), actor.user_id}));
   json items = json::array();
   for (const auto& r : rows) {
     json src = json::parse(r.Text(5), nullptr, false);
@@ -402,9 +433,11 @@ Result<json> DealingService::ListDeals(const Actor& actor) {
 }
 
 Result<json> DealingService::GetDeal(const Actor& actor, int64_t id) {
-  (void)actor;
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  DD_ASSIGN_OR_RETURN(auto row, conn->QueryOne("SELECT report FROM deals WHERE id = ?", {id}));
+  DD_ASSIGN_OR_RETURN(auto row,
+                      conn->QueryOne(std::string(kScopeCte) +
+                                         "SELECT report FROM deals WHERE id = ? AND " + kDealScope,
+                                     {actor.department_id, id, ScopeName(actor), actor.user_id}));
   if (!row) return NotFound("deal");
   json rep = json::parse(row->Text(0), nullptr, false);
   return rep.is_discarded() ? json::object() : rep;
@@ -414,8 +447,14 @@ Result<json> DealingService::Recall(const Actor& actor, int64_t agent_id, bool r
                                     const std::string& lang) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   int64_t recalled = 0;
+  std::vector<int64_t> recalled_ids;
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
     DD_RETURN_IF_ERROR(CheckAgentInScope(*conn, actor, agent_id));
+    DD_ASSIGN_OR_RETURN(auto ids,
+                        conn->Query("SELECT id FROM leads WHERE owner_id = ? AND status IN "
+                                    "('assigned','retry','callback')",
+                                    {agent_id}));
+    for (const auto& r : ids) recalled_ids.push_back(r.Int(0));
     DD_ASSIGN_OR_RETURN(
         auto info,
         conn->Exec(
@@ -432,7 +471,7 @@ Result<json> DealingService::Recall(const Actor& actor, int64_t agent_id, bool r
   if (redeal && recalled > 0) {
     DD_ASSIGN_OR_RETURN(json all, ListAgents(actor));
     DealRequest r;
-    r.pool = true;
+    r.lead_ids = recalled_ids;
     for (const auto& a : all["items"]) {
       if (a["id"] != agent_id && a["agent_status"] == "active")
         r.agent_ids.push_back(a["id"].get<int64_t>());

@@ -116,33 +116,47 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
               "SELECT id FROM leads WHERE current_agent_id = ? AND owner_id = ? AND status IN ") +
               kOpen + " LIMIT 1",
           {agent.user_id, agent.user_id}));
-  if (current) return current->Int(0);
   const int64_t now = clock_.Now();
+  if (current) {
+    // Still callable? A number put on the DNC list, or a lead whose calling
+    // hours ended, leaves the desk until it may be called again.
+    DD_ASSIGN_OR_RETURN(auto cur, conn.QueryOne("SELECT l.timezone, (SELECT 1 FROM dnc d WHERE "
+                                                "d.phone = l.phone) FROM leads l WHERE l.id = ?",
+                                                {current->Int(0)}));
+    if (cur && cur->IsNull(1) && Callable(rules, cur->Text(0), now)) return current->Int(0);
+    DD_RETURN_IF_ERROR(
+        conn.Exec("UPDATE leads SET current_agent_id = NULL WHERE id = ?", {current->Int(0)}));
+  }
+  // Due callbacks, then due retries, then new leads in queue order; a page
+  // at a time, since held-back leads (DNC, outside calling hours) are skipped.
   const char* queries[] = {
       "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'callback' "
-      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 50",
+      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 20 OFFSET ?",
       "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'retry' "
-      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 50",
+      "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 20 OFFSET ?",
       "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
-      "AND ? >= 0 ORDER BY queue_pos, id LIMIT 200",
+      "AND ? >= 0 ORDER BY queue_pos, id LIMIT 20 OFFSET ?",
   };
   for (const char* q : queries) {
-    DD_ASSIGN_OR_RETURN(auto rows, conn.Query(q, {agent.user_id, now}));
-    for (const auto& r : rows) {
-      if (!Callable(rules, r.Text(2), now)) continue;
-      DD_ASSIGN_OR_RETURN(auto dnc,
-                          conn.QueryOne("SELECT 1 FROM dnc WHERE phone = ?", {r.Text(1)}));
-      if (dnc) continue;
-      const int64_t id = r.Int(0);
-      DD_RETURN_IF_ERROR(
-          conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
-                    {agent.user_id, now, id}));
-      DD_RETURN_IF_ERROR(
-          conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                    {id, agent.user_id, now}));
-      DD_RETURN_IF_ERROR(audit_.Append(
-          conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id))));
-      return id;
+    for (int64_t offset = 0; offset < 2000; offset += 20) {
+      DD_ASSIGN_OR_RETURN(auto rows, conn.Query(q, {agent.user_id, now, offset}));
+      for (const auto& r : rows) {
+        if (!Callable(rules, r.Text(2), now)) continue;
+        DD_ASSIGN_OR_RETURN(auto dnc,
+                            conn.QueryOne("SELECT 1 FROM dnc WHERE phone = ?", {r.Text(1)}));
+        if (dnc) continue;
+        const int64_t id = r.Int(0);
+        DD_RETURN_IF_ERROR(
+            conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                      {agent.user_id, now, id}));
+        DD_RETURN_IF_ERROR(
+            conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                      {id, agent.user_id, now}));
+        DD_RETURN_IF_ERROR(audit_.Append(
+            conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id))));
+        return id;
+      }
+      if (rows.size() < 20) break;
     }
   }
   return int64_t{0};
@@ -321,16 +335,32 @@ Result<json> DeskService::Pull(const Actor& agent) {
               {agent.user_id, day}));
       if (pulled->Int(0) >= rules.pull_quota)
         return Error(ErrorCode::kRateLimited, "pull_quota_reached");
-      DD_ASSIGN_OR_RETURN(auto free, conn->QueryOne("SELECT id FROM leads WHERE status = 'new' AND "
-                                                    "owner_id IS NULL ORDER BY id LIMIT 1"));
+      // The oldest pool lead that may be called now (not DNC, in calling hours).
+      std::optional<int64_t> free;
+      for (int64_t offset = 0; offset < 2000 && !free; offset += 50) {
+        DD_ASSIGN_OR_RETURN(
+            auto rows,
+            conn->Query(
+                "SELECT l.id, l.timezone, (SELECT 1 FROM dnc d WHERE d.phone = l.phone) FROM leads "
+                "l "
+                "WHERE l.status = 'new' AND l.owner_id IS NULL ORDER BY l.id LIMIT 50 OFFSET ?",
+                {offset}));
+        for (const auto& r : rows) {
+          if (r.IsNull(2) && Callable(rules, r.Text(1), now)) {
+            free = r.Int(0);
+            break;
+          }
+        }
+        if (rows.size() < 50) break;
+      }
       if (free) {
         DD_RETURN_IF_ERROR(
             conn->Exec("UPDATE leads SET owner_id = ?, status = 'assigned', pulled = 1, "
                        "assigned_at = ?, queue_pos = 0 "
                        "WHERE id = ?",
-                       {agent.user_id, now, free->Int(0)}));
+                       {agent.user_id, now, *free}));
         DD_RETURN_IF_ERROR(audit_.Append(
-            *conn, audit::Entry::By(agent, "lead.pull", "lead:" + std::to_string(free->Int(0)))));
+            *conn, audit::Entry::By(agent, "lead.pull", "lead:" + std::to_string(*free))));
         DD_ASSIGN_OR_RETURN(id, ShowNext(*conn, agent, rules));
       }
     }

@@ -92,6 +92,10 @@ class SqliteConnection final : public Connection {
 
   Result<ExecInfo> Exec(std::string_view sql, const Params& params) override {
     DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    // A write outside a transaction takes the process's write lock too, so
+    // it waits on the mutex rather than in SQLite's sleeping busy handler.
+    std::unique_lock<std::mutex> write_lock;
+    if (!holds_write_ && !sqlite3_stmt_readonly(stmt)) write_lock = std::unique_lock(*write_mu_);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -224,7 +228,8 @@ class SqliteDatabase final : public Database {
     auto conn = std::make_unique<SqliteConnection>(db, &write_mu_);
     DD_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA mmap_size=1073741824;"));
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA "
+        "mmap_size=1073741824;"));
     return std::unique_ptr<Connection>(std::move(conn));
   }
 

@@ -228,8 +228,7 @@ class SqliteDatabase final : public Database {
     auto conn = std::make_unique<SqliteConnection>(db, &write_mu_);
     DD_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768; PRAGMA "
-        "mmap_size=1073741824;"));
+        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
     return std::unique_ptr<Connection>(std::move(conn));
   }
 
@@ -237,7 +236,7 @@ class SqliteDatabase final : public Database {
   void Release(std::unique_ptr<Connection> conn) override {
     conn->Rollback();  // never hand out a connection inside a transaction
     std::lock_guard lock(mu_);
-    if (idle_.size() < 16) idle_.push_back(std::move(conn));
+    if (idle_.size() < 64) idle_.push_back(std::move(conn));  // reuse: warm caches
   }
 
  private:

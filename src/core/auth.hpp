@@ -30,8 +30,8 @@ enum class Permission {
   kDncManage,    // the do-not-call list
   kSettingsRead,
   kSettingsWrite,
-  kDesk,              // work the desk (agents)
-  kDeal,              // deal leads, manage agents' levels and status
+  kDesk,  // work the desk (agents)
+  kDeal,  // deal leads, manage agents' levels and status
   kLevelsWrite,
 };
 

@@ -158,9 +158,12 @@ TEST(CsvReaderTest, ReportsTheLineOfAnUnclosedQuote) {
 
 TEST(CsvReaderTest, SniffsDelimiterFromConsistentCounts) {
   const std::pair<const char*, char> cases[] = {
-      {"a,b,c\n1,2,3\n", ','}, {"a;b\n1;2\n3;4\n", ';'},        {"a\tb\tc\n1\t2,5\t3\n", '\t'},
-      {"a|b\n1|2\n", '|'},     {"\"x;y\",b\n\"1;2\",3\n", ','},  // delimiters inside quotes do not
-                                                                 // count
+      {"a,b,c\n1,2,3\n", ','},
+      {"a;b\n1;2\n3;4\n", ';'},
+      {"a\tb\tc\n1\t2,5\t3\n", '\t'},
+      {"a|b\n1|2\n", '|'},
+      {"\"x;y\",b\n\"1;2\",3\n", ','},  // delimiters inside quotes do not
+                                        // count
       {"onecolumn\n", ','},
   };
   for (const auto& [text, want] : cases) {

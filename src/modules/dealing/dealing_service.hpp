@@ -27,7 +27,7 @@ struct DealRequest {
   std::string strategy = "even";
   std::vector<int64_t> agent_ids;  // empty: every active agent in scope
   std::optional<int64_t> department_id;
-  std::optional<uint64_t> seed;  // for reproducing a deal; random otherwise
+  std::optional<uint64_t> seed;   // for reproducing a deal; random otherwise
   std::vector<int64_t> lead_ids;  // only these leads (a recall's redeal)
 };
 

@@ -76,6 +76,15 @@ Scope ScopeOf(Role role) {
   return Scope::kOwn;
 }
 
+std::string_view ScopeName(Scope s) {
+  switch (s) {
+    case Scope::kAll: return "all";
+    case Scope::kDepartment: return "department";
+    case Scope::kOwn: return "own";
+  }
+  return "own";
+}
+
 Actor Actor::Cli() {
   Actor a;
   a.user_id = 0;

@@ -40,6 +40,7 @@ bool RoleHas(Role role, Permission p);
 
 enum class Scope { kOwn, kDepartment, kAll };
 Scope ScopeOf(Role role);
+std::string_view ScopeName(Scope s);  // "own", "department", "all" (as bound into SQL)
 
 // The authenticated caller of a request or a CLI command.
 struct Actor {

@@ -26,7 +26,7 @@ bool IsControlJunk(unsigned char c) {
 class CsvReader final : public TableReader {
  public:
   CsvReader(DecodedText decoded, std::string_view input, const ReadOptions& opts)
-      : decoded_(std::move(decoded)), max_rows_(opts.max_rows) {
+      : decoded_(std::move(decoded)), rows_(opts.max_rows) {
     text_ = decoded_.converted ? std::string_view(decoded_.utf8) : input.substr(decoded_.bom_size);
     size_t skip = 0;
     delim_ = SniffDelimiter(text_, &skip);
@@ -37,49 +37,14 @@ class CsvReader final : public TableReader {
   std::string_view text() const { return text_; }
 
   Result<bool> Next(std::vector<std::string>& cells) override {
-    if (error_) return *error_;
-    if (pending_empty_ == 0 && has_held_) {
-      has_held_ = false;
-      cells.swap(held_);
-      return Count();
-    }
-    if (pending_empty_ > 0) {
-      --pending_empty_;
-      cells.clear();
-      return Count();
-    }
-    for (;;) {
-      cells.clear();
-      if (pos_ >= text_.size()) {
-        pending_empty_ = 0;  // trailing empty rows are dropped
-        return false;
-      }
-      auto s = ParseRecord(cells);
-      if (!s.ok()) {
-        error_ = s.error();
-        return *error_;
-      }
-      if (!cells.empty()) break;
-      ++pending_empty_;
-    }
-    if (pending_empty_ > 0) {
-      held_.swap(cells);
-      has_held_ = true;
-      --pending_empty_;
-      cells.clear();
-    }
-    return Count();
+    return rows_.Next(cells, [this](std::vector<std::string>& c) -> Result<bool> {
+      if (pos_ >= text_.size()) return false;
+      DD_RETURN_IF_ERROR(ParseRecord(c));
+      return true;
+    });
   }
 
  private:
-  Result<bool> Count() {
-    if (++rows_ > max_rows_) {
-      error_ = TooManyRows(max_rows_);
-      return *error_;
-    }
-    return true;
-  }
-
   // Parses one record at pos_ into `cells` (trailing empty cells removed).
   Status ParseRecord(std::vector<std::string>& cells) {
     const char* data = text_.data();
@@ -134,12 +99,7 @@ class CsvReader final : public TableReader {
   size_t pos_ = 0;
   char delim_ = ',';
   uint64_t line_ = 1;
-  uint64_t rows_ = 0;
-  uint64_t max_rows_;
-  uint64_t pending_empty_ = 0;  // empty rows seen but not yet returned
-  bool has_held_ = false;       // held_ is the non-empty row after them
-  std::vector<std::string> held_;
-  std::optional<Error> error_;
+  RowSequence rows_;
 };
 
 }  // namespace

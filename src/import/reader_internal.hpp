@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.hpp"
 #include "import/table_reader.hpp"
@@ -31,6 +33,69 @@ std::string NumberText(std::string_view s);
 // Same rules for a double (xls): integral and |x| < 1e15 -> digits, else the
 // shortest round-trip form; NaN/inf -> "".
 std::string DoubleText(double d);
+
+// The row sequence every line-by-line reader returns: empty rows between
+// data rows are kept (as empty vectors), trailing empty rows are dropped, at
+// most `max_rows` rows are returned (then "too_many_rows"), and the first
+// error sticks. A reader feeds it raw rows; not thread-safe.
+class RowSequence {
+ public:
+  explicit RowSequence(uint64_t max_rows) : max_rows_(max_rows) {}
+
+  // `read_raw(cells)` fills the next raw row and returns true, false at the
+  // end, or an error.
+  template <typename ReadRaw>
+  Result<bool> Next(std::vector<std::string>& cells, ReadRaw&& read_raw) {
+    if (error_) return *error_;
+    if (pending_empty_ == 0 && has_held_) {
+      has_held_ = false;
+      cells.swap(held_);
+      return Count();
+    }
+    if (pending_empty_ > 0) {
+      --pending_empty_;
+      cells.clear();
+      return Count();
+    }
+    for (;;) {
+      cells.clear();
+      Result<bool> more = read_raw(cells);
+      if (!more.ok()) {
+        error_ = std::move(more).error();
+        return *error_;
+      }
+      if (!*more) {
+        pending_empty_ = 0;  // trailing empty rows are dropped
+        return false;
+      }
+      if (!cells.empty()) break;
+      ++pending_empty_;
+    }
+    if (pending_empty_ > 0) {  // return the empty rows first, hold this one
+      held_.swap(cells);
+      has_held_ = true;
+      --pending_empty_;
+      cells.clear();
+    }
+    return Count();
+  }
+
+ private:
+  Result<bool> Count() {
+    if (++returned_ > max_rows_) {
+      error_ = TooManyRows(max_rows_);
+      return *error_;
+    }
+    return true;
+  }
+
+  uint64_t max_rows_;
+  uint64_t returned_ = 0;
+  uint64_t pending_empty_ = 0;  // empty rows seen but not yet returned
+  bool has_held_ = false;       // held_ is the non-empty row after them
+  std::vector<std::string> held_;
+  std::optional<Error> error_;
+};
 
 // Format-specific openers; `bytes` must outlive the reader.
 Result<std::unique_ptr<TableReader>> OpenXlsx(std::string_view bytes, const ReadOptions& opts);

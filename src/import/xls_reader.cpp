@@ -85,53 +85,18 @@ class AnonymousFile {
 class XlsReader final : public TableReader {
  public:
   XlsReader(const void* handle, uint32_t rows, uint16_t cols, const ReadOptions& opts)
-      : handle_(handle), rows_(rows), cols_(cols), max_rows_(opts.max_rows) {}
+      : handle_(handle), rows_(rows), cols_(cols), seq_(opts.max_rows) {}
   ~XlsReader() override { freexl_close(handle_); }
 
   Result<bool> Next(std::vector<std::string>& cells) override {
-    if (error_) return *error_;
-    if (pending_empty_ == 0 && has_held_) {
-      has_held_ = false;
-      cells.swap(held_);
-      return Count();
-    }
-    if (pending_empty_ > 0) {
-      --pending_empty_;
-      cells.clear();
-      return Count();
-    }
-    for (;;) {
-      cells.clear();
-      if (row_ >= rows_) {
-        pending_empty_ = 0;  // trailing empty rows are dropped
-        return false;
-      }
-      auto s = ReadRow(row_++, cells);
-      if (!s.ok()) {
-        error_ = std::move(s).error();
-        return *error_;
-      }
-      if (!cells.empty()) break;
-      ++pending_empty_;
-    }
-    if (pending_empty_ > 0) {
-      held_.swap(cells);
-      has_held_ = true;
-      --pending_empty_;
-      cells.clear();
-    }
-    return Count();
+    return seq_.Next(cells, [this](std::vector<std::string>& c) -> Result<bool> {
+      if (row_ >= rows_) return false;
+      DD_RETURN_IF_ERROR(ReadRow(row_++, c));
+      return true;
+    });
   }
 
  private:
-  Result<bool> Count() {
-    if (++returned_ > max_rows_) {
-      error_ = TooManyRows(max_rows_);
-      return *error_;
-    }
-    return true;
-  }
-
   Status ReadRow(uint32_t row, std::vector<std::string>& cells) {
     for (uint16_t col = 0; col < cols_; ++col) {
       FreeXL_CellValue v;
@@ -160,13 +125,8 @@ class XlsReader final : public TableReader {
   const void* handle_;
   uint32_t rows_;
   uint16_t cols_;
-  uint64_t max_rows_;
   uint32_t row_ = 0;
-  uint64_t returned_ = 0;
-  uint64_t pending_empty_ = 0;
-  bool has_held_ = false;
-  std::vector<std::string> held_;
-  std::optional<Error> error_;
+  RowSequence seq_;
 };
 
 // Reads the little-endian uint32 at `at`; false when the 4 bytes are not all

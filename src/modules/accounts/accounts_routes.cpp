@@ -59,9 +59,7 @@ Result<Response> GetMe(AccountsService& svc, http::RouteContext& ctx) {
   json out = UserJson(u);
   out["user"] = UserJson(u);
   out["csrf_token"] = ctx.actor_ref().via_cookie ? json(ctx.actor_ref().csrf_token) : json(nullptr);
-  out["scope"] = ctx.actor_ref().scope() == Scope::kAll          ? "all"
-                 : ctx.actor_ref().scope() == Scope::kDepartment ? "department"
-                                                                 : "own";
+  out["scope"] = ScopeName(ctx.actor_ref().scope());
   return Response::Json(200, out);
 }
 

@@ -35,15 +35,6 @@ Department DepartmentFromRow(const db::Row& r) {
   return Department{r.Int(0), r.Text(1), r.Text(2), r.OptInt(3), r.Int(4)};
 }
 
-std::string ScopeName(Scope s) {
-  switch (s) {
-    case Scope::kAll: return "all";
-    case Scope::kDepartment: return "department";
-    case Scope::kOwn: return "own";
-  }
-  return "own";
-}
-
 // Number of UTF-8 code points, or npos for invalid UTF-8.
 size_t Utf8Length(std::string_view s) {
   size_t n = 0;

@@ -21,15 +21,6 @@ constexpr const char* kScopeCte =
 constexpr const char* kAgentScope =
     "u.role = 'agent' AND (? = 'all' OR u.department_id IN (SELECT id FROM sub)) ";
 
-std::string ScopeName(const Actor& a) {
-  switch (a.scope()) {
-    case Scope::kAll: return "all";
-    case Scope::kDepartment: return "department";
-    case Scope::kOwn: return "own";
-  }
-  return "own";
-}
-
 int TierIndex(const std::string& q) { return q == "A" ? 0 : q == "C" ? 2 : 1; }
 
 std::string InList(size_t n) {
@@ -134,7 +125,7 @@ Status DealingService::CheckAgentInScope(db::Connection& conn, const Actor& acto
   DD_ASSIGN_OR_RETURN(
       auto row, conn.QueryOne(std::string(kScopeCte) + "SELECT 1 FROM users u WHERE u.id = ? AND " +
                                   kAgentScope,
-                              {actor.department_id, agent_id, ScopeName(actor)}));
+                              {actor.department_id, agent_id, ScopeName(actor.scope())}));
   if (!row) return NotFound("agent");
   return {};
 }
@@ -155,7 +146,7 @@ Result<json> DealingService::ListAgents(const Actor& actor) {
               "FROM users u LEFT JOIN agent_levels l ON l.id = u.level_id "
               "LEFT JOIN departments d ON d.id = u.department_id WHERE " +
               kAgentScope + "ORDER BY u.id",
-          {actor.department_id, ScopeName(actor)}));
+          {actor.department_id, ScopeName(actor.scope())}));
   DD_ASSIGN_OR_RETURN(
       auto stats,
       conn->Query(
@@ -164,7 +155,7 @@ Result<json> DealingService::ListAgents(const Actor& actor) {
               "c.shown_at) "
               "FROM call_log c JOIN users u ON u.id = c.agent_id WHERE c.shown_at >= ? AND " +
               kAgentScope + "GROUP BY c.agent_id, c.outcome",
-          {actor.department_id, day, ScopeName(actor)}));
+          {actor.department_id, day, ScopeName(actor.scope())}));
   json items = json::array();
   for (const auto& r : rows) {
     const double level_weight = r.IsNull(6) ? 1.0 : std::stod(r.Text(6));
@@ -267,7 +258,7 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
   json out;
   auto run = [&]() -> Status {
     // Agents: active agents of the actor's scope, optionally filtered.
-    db::Params ap = {actor.department_id, ScopeName(actor)};
+    db::Params ap = {actor.department_id, ScopeName(actor.scope())};
     std::string asql =
         std::string(kScopeCte) +
         "SELECT u.id, COALESCE(u.weight_override, l.weight, 1), COALESCE(l.name, ''), u.username, "
@@ -416,7 +407,7 @@ Result<json> DealingService::ListDeals(const Actor& actor) {
                                       "SELECT id, strategy, total, created_by_name, created_at, "
                                       "source FROM deals WHERE " +
                                       kDealScope + "ORDER BY id DESC LIMIT 500",
-                                  {actor.department_id, ScopeName(actor), actor.user_id}));
+                                  {actor.department_id, ScopeName(actor.scope()), actor.user_id}));
   json items = json::array();
   for (const auto& r : rows) {
     json src = json::parse(r.Text(5), nullptr, false);
@@ -434,10 +425,10 @@ Result<json> DealingService::ListDeals(const Actor& actor) {
 
 Result<json> DealingService::GetDeal(const Actor& actor, int64_t id) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  DD_ASSIGN_OR_RETURN(auto row,
-                      conn->QueryOne(std::string(kScopeCte) +
-                                         "SELECT report FROM deals WHERE id = ? AND " + kDealScope,
-                                     {actor.department_id, id, ScopeName(actor), actor.user_id}));
+  DD_ASSIGN_OR_RETURN(
+      auto row, conn->QueryOne(std::string(kScopeCte) +
+                                   "SELECT report FROM deals WHERE id = ? AND " + kDealScope,
+                               {actor.department_id, id, ScopeName(actor.scope()), actor.user_id}));
   if (!row) return NotFound("deal");
   json rep = json::parse(row->Text(0), nullptr, false);
   return rep.is_discarded() ? json::object() : rep;

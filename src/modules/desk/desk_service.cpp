@@ -86,18 +86,24 @@ std::optional<int64_t> ParseIso8601(std::string_view s) {
 }
 
 Result<DeskService::Rules> DeskService::LoadRules() const {
+  // One query for all the desk's settings: this runs on every desk request.
+  DD_ASSIGN_OR_RETURN(auto v, settings_.Values());
+  auto num = [&v](std::string_view key) {
+    int64_t n = 0;
+    const std::string& s = v[std::string(key)];
+    std::from_chars(s.data(), s.data() + s.size(), n);  // validated when set
+    return n;
+  };
   Rules r;
-  DD_ASSIGN_OR_RETURN(std::string hours, settings_.Get("calling_hours"));
-  if (!tz::ParseWindow(hours, &r.from_min, &r.to_min)) {
+  if (!tz::ParseWindow(v["calling_hours"], &r.from_min, &r.to_min)) {
     r.from_min = 9 * 60;
     r.to_min = 21 * 60;
   }
-  DD_ASSIGN_OR_RETURN(r.low_stock, settings_.GetInt("low_stock_threshold"));
-  DD_ASSIGN_OR_RETURN(int64_t delay_min, settings_.GetInt("retry_delay_minutes"));
-  r.retry_delay_s = delay_min * 60;
-  DD_ASSIGN_OR_RETURN(r.max_attempts, settings_.GetInt("max_attempts"));
-  DD_ASSIGN_OR_RETURN(r.pull_mode, settings_.GetInt("pull_mode"));
-  DD_ASSIGN_OR_RETURN(r.pull_quota, settings_.GetInt("pull_daily_quota"));
+  r.low_stock = num("low_stock_threshold");
+  r.retry_delay_s = num("retry_delay_minutes") * 60;
+  r.max_attempts = num("max_attempts");
+  r.pull_mode = num("pull_mode");
+  r.pull_quota = num("pull_daily_quota");
   return r;
 }
 

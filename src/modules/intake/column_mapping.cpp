@@ -24,16 +24,18 @@ bool In(const std::array<const char*, N>& names, std::string_view s) {
   return std::any_of(names.begin(), names.end(), [&](const char* n) { return s == n; });
 }
 
-bool IsBlank(const std::vector<std::string>& row) {
-  return std::all_of(row.begin(), row.end(), [](const std::string& c) {
-    return std::all_of(c.begin(), c.end(),
-                       [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; });
-  });
-}
-
 std::string ColumnLabel(size_t i) { return "列" + std::to_string(i + 1); }
 
 }  // namespace
+
+bool IsBlankCell(std::string_view c) {
+  return std::all_of(c.begin(), c.end(),
+                     [](char ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; });
+}
+
+bool IsBlankRow(const std::vector<std::string>& row) {
+  return std::all_of(row.begin(), row.end(), [](const std::string& c) { return IsBlankCell(c); });
+}
 
 std::string_view ColumnRoleName(ColumnRole r) {
   switch (r) {
@@ -166,7 +168,7 @@ Result<ColumnMapping> SuggestMapping(
     for (size_t c = 0; c < width; ++c) {
       size_t hits = 0, filled = 0;
       for (size_t r = 0; r < n; ++r) {
-        if (c >= rows[r].size() || IsBlank({rows[r][c]})) continue;
+        if (c >= rows[r].size() || IsBlankCell(rows[r][c])) continue;
         ++filled;
         if (looks_like_phone(rows[r][c])) ++hits;
       }

@@ -49,6 +49,10 @@ Result<ColumnMapping> ApplyMappingSpec(const ColumnMapping& base, std::string_vi
 
 nlohmann::json MappingJson(const ColumnMapping& m);
 
+// Blank means only spaces, tabs and line breaks (or nothing).
+bool IsBlankCell(std::string_view c);
+bool IsBlankRow(const std::vector<std::string>& row);
+
 // "" for a header cell -> normalised form used for matching (lower case, no
 // spaces, punctuation or full-width forms).
 std::string NormalizeHeader(std::string_view s);

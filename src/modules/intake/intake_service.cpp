@@ -25,24 +25,10 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kChunk = 500;
-constexpr size_t kRowsPerInsert =
-    50;  // 50 x 14 = 700 parameters per statement       // numbers per duplicate lookup
+// numbers per duplicate lookup (kChunk); rows per INSERT: 50 x 14 = 700 parameters
+constexpr size_t kRowsPerInsert = 50;
 constexpr size_t kMaxSamples = 50;  // rejected rows shown in the report
 constexpr size_t kSamplesPerReason = 5;
-
-bool IsBlankCell(std::string_view c) {
-  for (char ch : c) {
-    if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') return false;
-  }
-  return true;
-}
-
-bool IsBlankRow(const std::vector<std::string>& row) {
-  for (const auto& c : row) {
-    if (!IsBlankCell(c)) return false;
-  }
-  return true;
-}
 
 std::string Digits(std::string_view s) {
   std::string d;
@@ -298,14 +284,25 @@ std::optional<json> IntakeService::Progress(const std::string& id) const {
   return json{{"phase", it->second.phase}, {"rows", it->second.rows}};
 }
 
-Result<json> IntakeService::Preview(std::string_view bytes, std::string_view filename,
-                                    const std::string& sheet) {
+Result<IntakeService::OpenedFile> IntakeService::OpenFile(std::string_view bytes,
+                                                          std::string_view filename,
+                                                          const std::string& sheet) const {
   DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
   import::ReadOptions ro;
   ro.max_rows = static_cast<uint64_t>(max_rows);
   ro.sheet = sheet;
   DD_ASSIGN_OR_RETURN(import::Format fmt, import::DetectFormat(bytes, filename));
   DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(bytes, filename, ro));
+  const char* format = fmt == import::Format::kXlsx  ? "xlsx"
+                       : fmt == import::Format::kXls ? "xls"
+                                                     : "csv";
+  return OpenedFile{format, std::move(reader)};
+}
+
+Result<json> IntakeService::Preview(std::string_view bytes, std::string_view filename,
+                                    const std::string& sheet) {
+  DD_ASSIGN_OR_RETURN(OpenedFile file, OpenFile(bytes, filename, sheet));
+  auto& reader = file.reader;
   std::vector<std::vector<std::string>> sample;
   std::vector<std::string> cells;
   while (sample.size() < kSampleRows + 20) {
@@ -329,10 +326,7 @@ Result<json> IntakeService::Preview(std::string_view bytes, std::string_view fil
     rows.push_back(std::move(r));
   }
   json mj = MappingJson(m);
-  const char* format = fmt == import::Format::kXlsx  ? "xlsx"
-                       : fmt == import::Format::kXls ? "xls"
-                                                     : "csv";
-  return json{{"format", format},
+  return json{{"format", file.format},
               {"sheet", sheet},
               {"header_row", mj["header_row"]},
               {"columns", mj["columns"]},
@@ -352,18 +346,14 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   if (req.retention_days && (*req.retention_days < 0 || *req.retention_days > 36500)) {
     return InvalidArgument("invalid_field", {{"field", "retention_days"}});
   }
-  DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
   DD_ASSIGN_OR_RETURN(int64_t scope_days, settings_.GetInt("duplicate_scope_days"));
   DD_ASSIGN_OR_RETURN(int64_t default_retention, settings_.GetInt("default_retention_days"));
   std::optional<int64_t> retention = req.retention_days;
   if (!retention && default_retention > 0) retention = default_retention;
 
   SetProgress(req.progress_id, "reading", 0);
-  import::ReadOptions ro;
-  ro.max_rows = static_cast<uint64_t>(max_rows);
-  ro.sheet = req.sheet;
-  DD_ASSIGN_OR_RETURN(import::Format fmt, import::DetectFormat(req.bytes, req.filename));
-  DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(req.bytes, req.filename, ro));
+  DD_ASSIGN_OR_RETURN(OpenedFile file, OpenFile(req.bytes, req.filename, req.sheet));
+  auto& reader = file.reader;
 
   // The first rows decide the mapping.
   std::vector<std::vector<std::string>> sample;
@@ -542,9 +532,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
               "RETURNING id",
               {batch_name, req.source, req.consent_note, req.quality, retention,
                actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(), actor.username, now,
-               fmt == import::Format::kXlsx  ? "xlsx"
-               : fmt == import::Format::kXls ? "xls"
-                                             : "csv"}));
+               file.format}));
       batch_id = ins->Int(0);
     }
     int64_t row_no = 0;
@@ -590,9 +578,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
     report = json{{"batch_id", req.dry_run ? json(nullptr) : json(batch_id)},
                   {"dry_run", req.dry_run},
                   {"batch_name", batch_name},
-                  {"format", fmt == import::Format::kXlsx  ? "xlsx"
-                             : fmt == import::Format::kXls ? "xls"
-                                                           : "csv"},
+                  {"format", file.format},
                   {"rows", rows_total},
                   {"imported", imported},
                   {"invalid", invalid},
@@ -843,10 +829,8 @@ Status IntakeService::RemoveDnc(const Actor& actor, int64_t id) {
 
 Result<json> IntakeService::ImportDnc(const Actor& actor, std::string_view bytes,
                                       std::string_view filename) {
-  DD_ASSIGN_OR_RETURN(int64_t max_rows, settings_.GetInt("import_max_rows"));
-  import::ReadOptions ro;
-  ro.max_rows = static_cast<uint64_t>(max_rows);
-  DD_ASSIGN_OR_RETURN(auto reader, import::OpenTable(bytes, filename, ro));
+  DD_ASSIGN_OR_RETURN(OpenedFile file, OpenFile(bytes, filename, ""));
+  auto& reader = file.reader;
   // Every cell that holds a valid number counts: DNC files are often one
   // bare column without a header.
   int64_t rows = 0, added = 0, already = 0, invalid = 0;

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/result.hpp"
 #include "db/database.hpp"
+#include "import/table_reader.hpp"
 #include "modules/audit/audit_log.hpp"
 #include "modules/intake/column_mapping.hpp"
 #include "modules/phone/phone_cleaner.hpp"
@@ -80,6 +81,14 @@ class IntakeService {
 
  private:
   void SetProgress(const std::string& id, const char* phase, int64_t rows);
+
+  struct OpenedFile {
+    const char* format;  // "xlsx", "xls", "csv"
+    std::unique_ptr<import::TableReader> reader;
+  };
+  // Detects the format and opens the sheet, with the row limit from settings.
+  Result<OpenedFile> OpenFile(std::string_view bytes, std::string_view filename,
+                              const std::string& sheet) const;
 
   db::Database& db_;
   const Clock& clock_;

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/timezone.hpp"
+
 namespace dd::settings {
 namespace {
 
@@ -16,18 +18,6 @@ const Definition* Find(std::string_view key) {
 bool ParseInt(const std::string& s, int64_t* out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-}
-
-bool ParseHhMm(std::string_view s, int* minutes) {
-  if (s.size() != 5 || s[2] != ':') return false;
-  for (size_t i : {0u, 1u, 3u, 4u}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  int h = (s[0] - '0') * 10 + (s[1] - '0');
-  int m = (s[3] - '0') * 10 + (s[4] - '0');
-  if (m > 59 || h > 24 || (h == 24 && m != 0)) return false;
-  *minutes = h * 60 + m;
-  return true;
 }
 
 }  // namespace
@@ -63,9 +53,8 @@ bool ValidValue(const Definition& def, const std::string& value) {
       return j.is_object() && value.size() <= 10000;
     }
     case Kind::kTimeWindow: {
-      int a = 0, b = 0;
-      return value.size() == 11 && value[5] == '-' && ParseHhMm(value.substr(0, 5), &a) &&
-             ParseHhMm(value.substr(6), &b) && a < b;
+      int from = 0, to = 0;
+      return tz::ParseWindow(value, &from, &to);
     }
   }
   return false;
@@ -124,6 +113,13 @@ Result<std::vector<Entry>> Settings::List() const {
     }
     out.push_back(std::move(e));
   }
+  return out;
+}
+
+Result<std::map<std::string, std::string, std::less<>>> Settings::Values() const {
+  DD_ASSIGN_OR_RETURN(auto entries, List());
+  std::map<std::string, std::string, std::less<>> out;
+  for (auto& e : entries) out.emplace(e.def->key, std::move(e.value));
   return out;
 }
 

@@ -5,6 +5,7 @@
 // cheap), so every instance sees a change at once.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ class Settings {
   // Errors: unknown_setting, invalid_setting_value.
   Status Set(const Actor& actor, std::string_view key, const std::string& value);
   Result<std::vector<Entry>> List() const;
+  // Every key's current value in one query (for code that needs several).
+  Result<std::map<std::string, std::string, std::less<>>> Values() const;
 
  private:
   db::Database& db_;

@@ -13,7 +13,8 @@ int64_t Value::AsInt() const {
   switch (type_) {
     case Type::kInt: return i_;
     case Type::kReal: return static_cast<int64_t>(d_);
-    case Type::kText: {
+    case Type::kText:
+    case Type::kBlob: {
       int64_t v = 0;
       std::from_chars(s_.data(), s_.data() + s_.size(), v);
       return v;
@@ -27,7 +28,8 @@ double Value::AsReal() const {
   switch (type_) {
     case Type::kInt: return static_cast<double>(i_);
     case Type::kReal: return d_;
-    case Type::kText: return std::strtod(s_.c_str(), nullptr);
+    case Type::kText:
+    case Type::kBlob: return std::strtod(s_.c_str(), nullptr);
     case Type::kNull: return 0;
   }
   return 0;
@@ -37,7 +39,8 @@ std::string Value::AsText() const {
   switch (type_) {
     case Type::kInt: return std::to_string(i_);
     case Type::kReal: return std::to_string(d_);
-    case Type::kText: return s_;
+    case Type::kText:
+    case Type::kBlob: return s_;
     case Type::kNull: return "";
   }
   return "";

@@ -26,7 +26,7 @@ enum class Dialect { kSqlite, kPostgres };
 // A bound parameter or a column value.
 class Value {
  public:
-  enum class Type { kNull, kInt, kReal, kText };
+  enum class Type { kNull, kInt, kReal, kText, kBlob };
   Value() = default;
   Value(std::nullptr_t) {}                                        // NOLINT
   Value(int v) : type_(Type::kInt), i_(v) {}                      // NOLINT
@@ -36,6 +36,12 @@ class Value {
   Value(std::string v) : type_(Type::kText), s_(std::move(v)) {}  // NOLINT
   Value(std::string_view v) : type_(Type::kText), s_(v) {}        // NOLINT
   Value(const char* v) : type_(Type::kText), s_(v) {}             // NOLINT
+  // Bytes stored as a BLOB (read back with Row::Text like any text).
+  static Value Blob(std::string v) {
+    Value b(std::move(v));
+    b.type_ = Type::kBlob;
+    return b;
+  }
   template <typename T>
   Value(const std::optional<T>& v) {  // NOLINT
     if (v) *this = Value(*v);
@@ -82,6 +88,7 @@ class BulkStatement {
  public:
   virtual ~BulkStatement() = default;
   virtual void BindText(int index, std::string_view v) = 0;  // 1-based
+  virtual void BindBlob(int index, std::string_view v) = 0;  // 1-based
   virtual void BindInt(int index, int64_t v) = 0;
   virtual void BindNull(int index) = 0;
   virtual Status Execute() = 0;  // runs once, then clears the bindings

@@ -32,6 +32,9 @@ class SqliteBulk final : public BulkStatement {
   void BindText(int i, std::string_view v) override {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
   }
+  void BindBlob(int i, std::string_view v) override {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   void BindInt(int i, int64_t v) override { sqlite3_bind_int64(stmt_, i, v); }
   void BindNull(int i) override { sqlite3_bind_null(stmt_, i); }
   Status Execute() override {
@@ -170,6 +173,10 @@ class SqliteConnection final : public Connection {
         case Value::Type::kReal: rc = sqlite3_bind_double(stmt, idx, v.AsReal()); break;
         case Value::Type::kText:
           rc = sqlite3_bind_text(stmt, idx, v.text_ref().data(),
+                                 static_cast<int>(v.text_ref().size()), SQLITE_TRANSIENT);
+          break;
+        case Value::Type::kBlob:
+          rc = sqlite3_bind_blob(stmt, idx, v.text_ref().data(),
                                  static_cast<int>(v.text_ref().size()), SQLITE_TRANSIENT);
           break;
       }

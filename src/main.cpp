@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "app/app.hpp"
 #include "core/crypto.hpp"
 #include "core/i18n.hpp"
+#include "core/scheduler.hpp"
 #include "http/server.hpp"
 #include "modules/accounts/accounts_routes.hpp"
 #include "modules/audit/audit_routes.hpp"
@@ -44,12 +46,16 @@ std::string DefaultDb() {
   return env ? env : "data/dialdeck.db";
 }
 
+// Set from the command line before any OpenApp (global options of every command).
+dd::app::VaultOptions g_vault;
+
 dd::Result<std::unique_ptr<dd::app::App>> OpenApp(const std::string& db, bool tls = false,
                                                   size_t json_limit = 1 << 20,
                                                   size_t upload_limit = 256u << 20,
                                                   const std::string& clock_file = "") {
   dd::app::AppOptions o;
   o.db_url = db;
+  o.vault = g_vault;
   o.tls = tls;
   o.json_body_limit = json_limit;
   o.upload_body_limit = upload_limit;
@@ -144,6 +150,50 @@ int RunImport(dd::app::App& app, const dd::Actor& actor, const std::string& file
   return 0;
 }
 
+// The selection of `dialdeck purge`: exactly one of --batch, --before, --all,
+// and --yes. Checked before the database is opened, so a refused purge
+// touches nothing.
+dd::Result<dd::lifecycle::Selection> PurgeSelection(const std::vector<int64_t>& batches,
+                                                    const std::string& before, bool all, bool yes) {
+  using Kind = dd::lifecycle::Selection::Kind;
+  const int scopes = (batches.empty() ? 0 : 1) + (before.empty() ? 0 : 1) + (all ? 1 : 0);
+  if (scopes != 1) return Error(dd::ErrorCode::kInvalidArgument, "purge_scope_required");
+  dd::lifecycle::Selection sel;
+  if (!batches.empty()) {
+    sel.kind = Kind::kBatches;
+    sel.ids = batches;
+    std::sort(sel.ids.begin(), sel.ids.end());
+    sel.ids.erase(std::unique(sel.ids.begin(), sel.ids.end()), sel.ids.end());
+    if (sel.ids.front() <= 0) return dd::InvalidArgument("invalid_field", {{"field", "--batch"}});
+  } else if (!before.empty()) {
+    auto day = dd::lifecycle::ParseDay(before);
+    if (!day) return dd::InvalidArgument("invalid_date", {{"field", "--before"}});
+    sel.kind = Kind::kCreatedRange;
+    sel.to = *day;
+  } else {
+    sel.kind = Kind::kAll;
+  }
+  if (!yes) return Error(dd::ErrorCode::kInvalidArgument, "purge_needs_yes");
+  return sel;
+}
+
+// `dialdeck purge`: destroys leads for good (no recycle bin), then compacts
+// the database file.
+int RunPurge(dd::app::App& app, const dd::Actor& actor, const dd::lifecycle::Selection& sel,
+             bool as_json) {
+  auto counts = app.lifecycle().Purge(actor, sel);
+  if (!counts.ok()) return Fail(counts.error());
+  if (as_json) {
+    std::cout << counts->ToJson().dump() << "\n";
+  } else {
+    std::cout << "purged: " << counts->leads << " leads, " << counts->call_log
+              << " call log entries, " << counts->batches << " batches, " << counts->import_rejects
+              << " rejected rows\n";
+  }
+  if (!counts->vacuumed) return Fail(Error(dd::ErrorCode::kUnavailable, "purge_not_compacted"));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,10 +208,18 @@ int main(int argc, char** argv) {
   CLI::App cli{"Dialdeck — a CRM for telesales teams (电销 CRM)", "dialdeck"};
   cli.require_subcommand(1);
   std::string db = DefaultDb();
-  auto add_db = [&db](CLI::App* c) {
+  std::string key_file;
+  bool no_encryption = false;
+  auto add_db = [&db, &key_file, &no_encryption](CLI::App* c) {
     c->add_option("--db", db, "SQLite database file (or, later, postgres://...)")
         ->envname("DIALDECK_DB")
         ->capture_default_str();
+    c->add_option("--key-file", key_file,
+                  "Encryption key file (default: the database path + .key; created with mode "
+                  "0600 on first start). DIALDECK_KEY (64 hex characters) overrides it.")
+        ->envname("DIALDECK_KEY_FILE");
+    c->add_flag("--no-encryption", no_encryption,
+                "Store phone numbers unencrypted (only when the database is created)");
   };
 
   // serve
@@ -199,10 +257,24 @@ int main(int argc, char** argv) {
   std::string clock_file;
   serve->add_option("--clock-file", clock_file,
                     "Testing aid: read the current time (Unix seconds) from this file");
+  int scheduler_interval = 3600;
+  serve
+      ->add_option("--scheduler-interval", scheduler_interval,
+                   "Seconds between runs of the background jobs (retention purge); 0: off")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 86400));
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
 
   // migrate
+  auto* rotate = cli.add_subcommand(
+      "rotate-key",
+      "Re-encrypt every phone number under a new key and replace the key file (stop the server "
+      "first; back up the new key file)");
+  add_db(rotate);
+  bool rotate_json = false;
+  rotate->add_flag("--json", rotate_json, "Print the counts as JSON");
+
   auto* migrate = cli.add_subcommand("migrate", "Apply database migrations and exit");
   add_db(migrate);
 
@@ -345,7 +417,26 @@ int main(int argc, char** argv) {
   deal->add_flag("--preview", d_preview, "Show the shares, deal nothing");
   deal->add_flag("--json", d_json, "Print JSON");
 
+  // purge
+  auto* purge = cli.add_subcommand(
+      "purge",
+      "Destroy leads for good (no recycle bin): of batches, imported before a day, or all");
+  add_db(purge);
+  std::vector<int64_t> p_batches;
+  std::string p_before;
+  bool p_all = false, p_yes = false, p_json = false;
+  purge->add_option("--batch", p_batches, "Batch id (repeatable): its leads and the batch itself");
+  purge->add_option("--before", p_before,
+                    "Leads imported before this day, YYYY-MM-DD (China time), and the batches "
+                    "imported before it that are left empty");
+  purge->add_flag("--all", p_all, "Every lead and every batch");
+  purge->add_flag("--yes", p_yes, "Confirm; without it nothing is destroyed");
+  purge->add_flag("--json", p_json, "Print the counts as one JSON object");
+
   CLI11_PARSE(cli, argc, argv);
+  g_vault.key_file = key_file;
+  g_vault.no_encryption = no_encryption;
+  if (const char* k = std::getenv("DIALDECK_KEY")) g_vault.key_hex = k;
 
   const dd::Actor cli_actor = dd::Actor::Cli();
 
@@ -394,10 +485,30 @@ int main(int argc, char** argv) {
     if (auto s = server.Listen(); !s.ok()) return Fail(s.error());
     spdlog::info("event=listening url={}://{}:{} db={}", tls_cert.empty() ? "http" : "https", host,
                  server.port(), db);
+    // Background jobs: the retention purge (定时自焚), at start and then
+    // every --scheduler-interval seconds.
+    dd::Scheduler jobs{std::chrono::seconds(scheduler_interval)};
+    if (scheduler_interval > 0) {
+      jobs.Add("retention", [&a] {
+        auto r = a.lifecycle().RunRetention();
+        if (!r.ok()) {
+          spdlog::warn("event=retention_failed reason={} internal=\"{}\"", r.error().reason,
+                       r.error().internal);
+        }
+      });
+      jobs.Start();
+    }
     server.Run();
+    jobs.Stop();
     return 0;
   }
 
+  std::optional<dd::lifecycle::Selection> purge_sel;
+  if (*purge) {
+    auto sel = PurgeSelection(p_batches, p_before, p_all, p_yes);
+    if (!sel.ok()) return Fail(sel.error());
+    purge_sel = std::move(sel).value();
+  }
   auto app = OpenApp(db);
   if (!app.ok()) return Fail(app.error());
   auto& a = **app;
@@ -434,6 +545,7 @@ int main(int argc, char** argv) {
     std::cout << r->dump() << "\n";
     return 0;
   }
+  if (*purge) return RunPurge(a, cli_actor, *purge_sel, p_json);
   if (*deal) {
     dd::dealing::DealRequest req;
     req.batch_ids = d_batches;
@@ -474,6 +586,20 @@ int main(int argc, char** argv) {
     auto st = a.settings().Set(cli_actor, s_key, s_value);
     if (!st.ok()) return Fail(st.error());
     std::cout << s_key << " = " << s_value << "\n";
+    return 0;
+  }
+  if (*rotate) {
+    auto r = a.RotateKey();
+    if (!r.ok()) return Fail(r.error());
+    if (rotate_json) {
+      std::cout
+          << nlohmann::json{{"leads", r->leads}, {"dnc", r->dnc}, {"key_file", r->key_file}}.dump()
+          << "\n";
+    } else {
+      std::cout << "re-encrypted " << r->leads << " leads and " << r->dnc
+                << " do-not-call numbers; new key in " << r->key_file
+                << " (back it up: without it the numbers cannot be read)\n";
+    }
     return 0;
   }
   if (*migrate) {

@@ -16,6 +16,7 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
   DD_ASSIGN_OR_RETURN(app->db_, db::Open(opts.db_url));
   DD_ASSIGN_OR_RETURN(int applied, db::Migrate(*app->db_));
   (void)applied;
+  DD_ASSIGN_OR_RETURN(app->vault_, OpenVault(*app->db_, opts.db_url, opts.vault));
   app->clock_ = clock ? std::move(clock) : std::make_unique<SystemClock>();
   app->audit_ = std::make_unique<audit::AuditLog>(*app->clock_);
   app->accounts_ =
@@ -23,12 +24,16 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
   app->settings_ = std::make_unique<settings::Settings>(*app->db_, *app->clock_, *app->audit_);
   DD_ASSIGN_OR_RETURN(std::string region, app->settings_->Get("phone_default_region"));
   app->cleaner_ = std::make_unique<phone::PhoneCleaner>(region);
-  app->intake_ = std::make_unique<intake::IntakeService>(*app->db_, *app->clock_, *app->audit_,
-                                                         *app->settings_, *app->cleaner_);
+  app->intake_ = std::make_unique<intake::IntakeService>(
+      *app->db_, *app->clock_, *app->audit_, *app->settings_, *app->cleaner_, *app->vault_);
   app->dealing_ = std::make_unique<dealing::DealingService>(*app->db_, *app->clock_, *app->audit_,
                                                             *app->settings_);
   app->desk_ = std::make_unique<desk::DeskService>(*app->db_, *app->clock_, *app->audit_,
-                                                   *app->settings_, *app->cleaner_);
+                                                   *app->settings_, *app->cleaner_, *app->vault_);
+  app->lifecycle_ = std::make_unique<lifecycle::LifecycleService>(
+      *app->db_, *app->clock_, *app->audit_, *app->cleaner_, *app->vault_);
+  app->leak_ = std::make_unique<leak::LeakService>(*app->db_, *app->clock_, *app->audit_,
+                                                   *app->settings_, *app->cleaner_, *app->vault_);
   return app;
 }
 

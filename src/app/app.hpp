@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "app/vault_admin.hpp"
 #include "core/clock.hpp"
 #include "db/database.hpp"
 #include "http/router.hpp"
@@ -13,6 +14,8 @@
 #include "modules/dealing/dealing_service.hpp"
 #include "modules/desk/desk_service.hpp"
 #include "modules/intake/intake_service.hpp"
+#include "modules/leak/leak_service.hpp"
+#include "modules/lifecycle/lifecycle_service.hpp"
 #include "modules/phone/phone_cleaner.hpp"
 #include "modules/settings/settings.hpp"
 
@@ -20,6 +23,7 @@ namespace dd::app {
 
 struct AppOptions {
   std::string db_url = "data/dialdeck.db";
+  VaultOptions vault;
   size_t json_body_limit = 1 << 20;
   size_t upload_body_limit = 256u << 20;
   bool tls = false;
@@ -33,12 +37,19 @@ class App {
 
   db::Database& db() { return *db_; }
   const Clock& clock() const { return *clock_; }
+  const vault::Vault& vault() const { return *vault_; }
+  // `dialdeck rotate-key`: re-encrypts everything under a new master key.
+  Result<RotateReport> RotateKey() {
+    return app::RotateKey(*db_, opts_.db_url, opts_.vault, &vault_);
+  }
   const audit::AuditLog& audit() const { return *audit_; }
   accounts::AccountsService& accounts() { return *accounts_; }
   settings::Settings& settings() { return *settings_; }
   intake::IntakeService& intake() { return *intake_; }
   dealing::DealingService& dealing() { return *dealing_; }
   desk::DeskService& desk() { return *desk_; }
+  lifecycle::LifecycleService& lifecycle() { return *lifecycle_; }
+  leak::LeakService& leak() { return *leak_; }
   const AppOptions& options() const { return opts_; }
 
   // The route table: every route with its permission (routes.cpp).
@@ -50,6 +61,7 @@ class App {
   AppOptions opts_;
   std::unique_ptr<db::Database> db_;
   std::unique_ptr<Clock> clock_;
+  std::unique_ptr<vault::Vault> vault_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<accounts::AccountsService> accounts_;
   std::unique_ptr<settings::Settings> settings_;
@@ -57,6 +69,8 @@ class App {
   std::unique_ptr<intake::IntakeService> intake_;
   std::unique_ptr<dealing::DealingService> dealing_;
   std::unique_ptr<desk::DeskService> desk_;
+  std::unique_ptr<lifecycle::LifecycleService> lifecycle_;
+  std::unique_ptr<leak::LeakService> leak_;
 };
 
 }  // namespace dd::app

@@ -6,6 +6,8 @@
 #include "modules/dealing/dealing_routes.hpp"
 #include "modules/desk/desk_routes.hpp"
 #include "modules/intake/intake_routes.hpp"
+#include "modules/leak/leak_routes.hpp"
+#include "modules/lifecycle/lifecycle_routes.hpp"
 
 namespace dd::app {
 
@@ -20,6 +22,8 @@ std::vector<http::Route> App::Routes() {
   auto& st = *settings_;
   auto& dl = *dealing_;
   auto& dk = *desk_;
+  auto& lc = *lifecycle_;
+  auto& lk = *leak_;
   const size_t upload = opts_.upload_body_limit;
   namespace a = accounts;
   return {
@@ -111,6 +115,28 @@ std::vector<http::Route> App::Routes() {
        [&dl](RouteContext& c) { return dealing::PatchLevel(dl, c); }},
       {"DELETE", "/api/v1/levels/{id}", P::kLevelsWrite, 0,
        [&dl](RouteContext& c) { return dealing::DeleteLevel(dl, c); }},
+      // Deleting (to the recycle bin: managers, admins), the bin and retention (admins)
+      {"POST", "/api/v1/leads/delete", P::kLeadsDelete, 0,
+       [&lc](RouteContext& c) { return lifecycle::PostDeleteLeads(lc, c); }},
+      {"GET", "/api/v1/leads/by-batch", P::kLeadsDelete, 0,
+       [&lc](RouteContext& c) { return lifecycle::GetBatchCounts(lc, c); }},
+      {"GET", "/api/v1/recycle-bin", P::kLeadsPurge, 0,
+       [&lc](RouteContext& c) { return lifecycle::ListBin(lc, c); }},
+      {"POST", "/api/v1/recycle-bin/restore", P::kLeadsPurge, 0,
+       [&lc](RouteContext& c) { return lifecycle::PostRestore(lc, c); }},
+      {"POST", "/api/v1/recycle-bin/purge", P::kLeadsPurge, 0,
+       [&lc](RouteContext& c) { return lifecycle::PostClearBin(lc, c); }},
+      {"PUT", "/api/v1/batches/{id}/retention", P::kLeadsPurge, 0,
+       [&lc](RouteContext& c) { return lifecycle::PutRetention(lc, c); }},
+      // Leak controls: unmasking on the masked desk, alerts, watermarked exports
+      {"POST", "/api/v1/desk/unmask", P::kDesk, 0,
+       [&lk](RouteContext& c) { return leak::PostUnmask(lk, c); }},
+      {"GET", "/api/v1/alerts", P::kAlerts, 0,
+       [&lk](RouteContext& c) { return leak::ListAlerts(lk, c); }},
+      {"POST", "/api/v1/alerts/{id}/ack", P::kAlerts, 0,
+       [&lk](RouteContext& c) { return leak::AckAlert(lk, c); }},
+      {"GET", "/api/v1/batches/{id}/export.xlsx", P::kExport, 0,
+       [&lk](RouteContext& c) { return leak::ExportBatch(lk, c); }},
   };
 }
 

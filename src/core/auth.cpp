@@ -39,6 +39,10 @@ std::string_view PermissionName(Permission p) {
     case Permission::kDesk: return "desk";
     case Permission::kDeal: return "deal";
     case Permission::kLevelsWrite: return "levels.write";
+    case Permission::kExport: return "leads.export";
+    case Permission::kAlerts: return "alerts";
+    case Permission::kLeadsDelete: return "leads.delete";
+    case Permission::kLeadsPurge: return "leads.purge";
   }
   return "unknown";
 }
@@ -56,12 +60,16 @@ bool RoleHas(Role role, Permission p) {
     case Permission::kAuditRead:
     case Permission::kSettingsRead:
     case Permission::kSettingsWrite:
-    case Permission::kLevelsWrite: return role == Role::kAdmin;
+    case Permission::kLevelsWrite:
+    case Permission::kLeadsPurge: return role == Role::kAdmin;
     case Permission::kDesk: return role == Role::kAgent;
     case Permission::kDeal:
     case Permission::kDepartmentsRead:
     case Permission::kLeadsImport:
-    case Permission::kDncManage: return role == Role::kAdmin || role == Role::kManager;
+    case Permission::kDncManage:
+    case Permission::kExport:  // agents never export anything
+    case Permission::kLeadsDelete:
+    case Permission::kAlerts: return role == Role::kAdmin || role == Role::kManager;
   }
   return false;
 }

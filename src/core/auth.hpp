@@ -33,6 +33,12 @@ enum class Permission {
   kDesk,  // work the desk (agents)
   kDeal,  // deal leads, manage agents' levels and status
   kLevelsWrite,
+  kExport,  // export leads to a file (watermarked, audited, capped); never agents
+  kAlerts,  // see and acknowledge leak-control alerts (managers: their subtree's agents)
+  // Move leads to the recycle bin (managers: the pool and their subtree's leads).
+  kLeadsDelete,
+  // The recycle bin (list, restore, clear for good) and batch retention.
+  kLeadsPurge,
 };
 
 std::string_view PermissionName(Permission p);

@@ -119,10 +119,11 @@ export function addDepartment(db, code, name, parent) {
   return JSON.parse(r.stdout.trim().split('\n').pop())
 }
 
-// Copies a (closed) SQLite database with its WAL files, if any.
+// Copies a (closed) SQLite database with its WAL files and its encryption
+// key file (<db>.key, mode 0600), if any.
 export function copyDb(from, to) {
   copyFileSync(from, to)
-  for (const ext of ['-wal', '-shm']) {
+  for (const ext of ['-wal', '-shm', '.key']) {
     if (existsSync(from + ext)) copyFileSync(from + ext, to + ext)
     else rmSync(to + ext, { force: true })
   }

@@ -125,10 +125,15 @@ describe('intake', () => {
     assert.equal(one.body.consent_note, '客户书面同意')
 
     if (HAS_SQLITE3) {
-      const leads = sqlite(srv.db, "SELECT phone || '|' || name || '|' || attributes || '|' || alternates || '|' || extension FROM leads ORDER BY id")
-      assert.match(leads, /\+8613812345678\|张三\|\{"序号":"1","楼盘":"万科城","备注":"VIP"\}\|\[\]\|/)
-      assert.match(leads, /\+8675512345678\|钱七\|.*\|801/)
-      assert.match(leads, /\+8613711112222\|周九\|.*\["\+8613822223333"\]/)
+      // Encrypted at rest (the default): numbers, alternates and the extra
+      // columns are sealed; names stay searchable.
+      const leads = sqlite(srv.db, "SELECT hex(phone) || '|' || name || '|' || hex(attributes) || '|' || alternates || '|' || extension || '|' || typeof(phone) FROM leads ORDER BY id")
+      assert.match(leads, /^01[0-9A-F]+\|张三\|01[0-9A-F]+\|\[\]\|\|blob$/m)
+      assert.match(leads, /\|钱七\|.*\|801\|blob$/m)
+      const raw = sqlite(srv.db, "SELECT phone || attributes || alternates FROM leads")
+      for (const n of ['13812345678', '75512345678', '13711112222', '13822223333', '万科城']) {
+        assert.ok(!raw.includes(n), `${n} is stored in clear`)
+      }
     }
 
     // The same file again: everything valid is now a duplicate of existing data.
@@ -175,11 +180,13 @@ describe('intake', () => {
     const a = await api.post('/api/v1/dnc', { body: { phone: '+86 158 0000 2222' } })
     assert.equal(a.status, 201)
     assertProblem(await api.post('/api/v1/dnc', { body: { phone: '15800002222' } }), 409, 'dnc_exists')
-    const list = await api.get('/api/v1/dnc?q=158000')
+    // Numbers are sealed at rest: a search finds a whole number (any format).
+    const list = await api.get('/api/v1/dnc?q=' + encodeURIComponent('158-0000-2222'))
     assert.equal(list.body.items.length, 1)
     assert.equal(list.body.items[0].phone_display, '158 0000 2222')
+    assert.equal(list.body.items[0].phone, '+8615800002222')
     assert.equal((await api.delete(`/api/v1/dnc/${a.body.id}`)).status, 204)
-    assert.equal((await api.get('/api/v1/dnc?q=158000')).body.items.length, 0)
+    assert.equal((await api.get('/api/v1/dnc?q=15800002222')).body.items.length, 0)
     const imp = await upload(boss, '/api/v1/dnc/import', '13900001111\n13900002222\nfoo\n13900001111\n', {}, 'dnc.csv')
     assert.equal(imp.status, 200, imp.text)
     assert.deepEqual(imp.body, { rows: 4, added: 2, already: 1, invalid: 1 })

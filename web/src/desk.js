@@ -30,6 +30,12 @@ export const SETTING_KEYS = [
   'default_retention_days',
   'phone_default_region',
   'reveal_budget_per_hour',
+  // leak controls
+  'fast_outcome_seconds',
+  'fast_outcome_streak',
+  'export_max_rows',
+  'desk_masked',
+  'unmask_budget_per_day',
 ]
 
 /** A fresh idempotency key (UUID v4), also outside secure contexts (plain-http LAN installs). */

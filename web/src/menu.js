@@ -14,6 +14,7 @@ export const ROUTE_ROLES = {
   batches: ['admin', 'manager'],
   batch: ['admin', 'manager'],
   dnc: ['admin', 'manager'],
+  recycleBin: ['admin'],
   agents: ['admin', 'manager'],
   deals: ['admin', 'manager'],
   deal: ['admin', 'manager'],
@@ -35,6 +36,7 @@ const ITEMS = {
   import: { key: 'import', path: '/import', label: 'menu.import', icon: 'Upload' },
   batches: { key: 'batches', path: '/batches', label: 'menu.batches', icon: 'Files' },
   dnc: { key: 'dnc', path: '/dnc', label: 'menu.dnc', icon: 'MuteNotification' },
+  recycleBin: { key: 'recycleBin', path: '/recycle-bin', label: 'menu.recycleBin', icon: 'Delete' },
   deals: { key: 'deals', path: '/deals', label: 'menu.deals', icon: 'Share' },
   agents: { key: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar' },
   settings: { key: 'settings', path: '/settings', label: 'menu.settings', icon: 'Setting' },
@@ -42,7 +44,7 @@ const ITEMS = {
 }
 
 const MENUS = {
-  admin: ['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'users', 'departments', 'audit', 'settings', 'password'],
+  admin: ['home', 'import', 'batches', 'recycleBin', 'dnc', 'deals', 'agents', 'users', 'departments', 'audit', 'settings', 'password'],
   manager: ['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'departmentsReadonly', 'password'],
   agent: ['desk', 'password'],
   service: ['home', 'password'],

@@ -21,6 +21,7 @@ const routes = [
       { path: 'batches', name: 'batches', component: () => import('./views/BatchesView.vue') },
       { path: 'batches/:id(\\d+)', name: 'batch', component: () => import('./views/BatchesView.vue') },
       { path: 'dnc', name: 'dnc', component: () => import('./views/DncView.vue') },
+      { path: 'recycle-bin', name: 'recycleBin', component: () => import('./views/RecycleBinView.vue') },
       { path: 'agents', name: 'agents', component: () => import('./views/AgentsView.vue') },
       { path: 'deals', name: 'deals', component: () => import('./views/DealsView.vue') },
       { path: 'deals/:id(\\d+)', name: 'deal', component: () => import('./views/DealsView.vue') },

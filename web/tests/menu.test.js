@@ -4,11 +4,12 @@ import { menuForRole, homePathForRole, canOpen } from '../src/menu'
 const keys = (role) => menuForRole(role).map((m) => m.key)
 
 describe('menuForRole', () => {
-  it('admin: home, import, batches, dnc, deals, agents, users, departments, audit, settings, password', () => {
+  it('admin: home, import, batches, recycle bin, dnc, deals, agents, users, departments, audit, settings, password', () => {
     expect(keys('admin')).toEqual([
       'home',
       'import',
       'batches',
+      'recycleBin',
       'dnc',
       'deals',
       'agents',
@@ -70,6 +71,10 @@ describe('menuForRole', () => {
     for (const role of ['manager', 'agent', 'service']) expect(canOpen('settings', role), role).toBe(false)
     expect(canOpen('desk', 'agent')).toBe(true)
     expect(canOpen('desk', 'manager')).toBe(false)
+  })
+  it('the recycle bin for admins only', () => {
+    expect(canOpen('recycleBin', 'admin')).toBe(true)
+    for (const role of ['manager', 'agent', 'service']) expect(canOpen('recycleBin', role), role).toBe(false)
   })
   it('lands agents on the desk and everyone else on home', () => {
     expect(homePathForRole('agent')).toBe('/desk')

@@ -134,14 +134,47 @@ Result<VerifyReport> AuditLog::Verify(db::Connection& conn) const {
 
 Result<std::vector<StoredEntry>> AuditLog::List(db::Connection& conn, const ListFilter& f) const {
   int limit = std::clamp(f.limit, 1, 500);
-  DD_ASSIGN_OR_RETURN(
-      auto rows,
-      conn.Query(
-          "SELECT " + std::string(kColumns) +
-              " FROM audit_log "
-              "WHERE (? IS NULL OR id < ?) AND (? = '' OR substr(action, 1, length(?)) = ?) "
-              "AND (? = '' OR actor = ?) ORDER BY id DESC LIMIT ?",
-          {f.before_id, f.before_id, f.action, f.action, f.action, f.actor, f.actor, limit}));
+  // Only the conditions in use are added (fixed fragments, values bound), so
+  // the indexes on actor, target and at can serve them.
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_log WHERE 1 = 1";
+  db::Params params;
+  if (f.before_id) {
+    sql += " AND id < ?";
+    params.emplace_back(*f.before_id);
+  }
+  if (!f.action.empty()) {  // a prefix, as a range on the action index
+    sql += " AND action >= ? AND action < ?";
+    params.emplace_back(f.action);
+    params.emplace_back(f.action + "\xf4\x8f\xbf\xbf");
+  }
+  if (!f.actor.empty()) {
+    sql += " AND actor = ?";
+    params.emplace_back(f.actor);
+  }
+  if (!f.target.empty()) {
+    std::string t = f.target;
+    if (t.back() == '*') t.pop_back();
+    if (f.target.back() == '*' || f.target.back() == ':') {
+      // A range on the index: target >= t AND target < t + U+10FFFF.
+      sql += " AND target >= ? AND target < ?";
+      params.emplace_back(t);
+      params.emplace_back(t + "\xf4\x8f\xbf\xbf");
+    } else {
+      sql += " AND target = ?";
+      params.emplace_back(t);
+    }
+  }
+  if (f.from) {
+    sql += " AND at >= ?";
+    params.emplace_back(*f.from);
+  }
+  if (f.to) {
+    sql += " AND at < ?";
+    params.emplace_back(*f.to);
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(limit);
+  DD_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
   std::vector<StoredEntry> out;
   out.reserve(rows.size());
   for (const auto& r : rows) out.push_back(FromRow(r));

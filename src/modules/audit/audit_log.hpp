@@ -55,6 +55,9 @@ struct ListFilter {
   std::optional<int64_t> before_id;
   std::string action;  // prefix match, "" for all
   std::string actor;   // exact, "" for all
+  std::string target;  // exact ("lead:12"); ending in ':' or '*' a prefix ("lead:"); "" for all
+  std::optional<int64_t> from;  // at >= from (Unix seconds)
+  std::optional<int64_t> to;    // at < to
 };
 
 class AuditLog {

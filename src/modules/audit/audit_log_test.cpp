@@ -118,5 +118,40 @@ TEST_F(AuditLogTest, ListFiltersByActionPrefixAndPages) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(AuditLogTest, ListFiltersByActorTargetAndTime) {
+  auto conn = db_->Acquire();
+  auto ids = [&](ListFilter f) {
+    f.limit = 100;
+    auto r = log_.List(**conn, f);
+    EXPECT_TRUE(r.ok());
+    std::vector<int64_t> out;
+    for (const auto& e : *r) out.push_back(e.id);
+    return out;
+  };
+  ListFilter f;
+  f.actor = "user2";
+  EXPECT_EQ(ids(f), std::vector<int64_t>({3}));
+  f = {};
+  f.target = "thing:4";
+  EXPECT_EQ(ids(f), std::vector<int64_t>({5}));
+  f.target = "thing:";  // a prefix
+  EXPECT_EQ(ids(f), std::vector<int64_t>({5, 4, 3, 2, 1}));
+  f.target = "thing*";
+  EXPECT_EQ(ids(f).size(), 5u);
+  f.target = "thing";  // exact: no such target
+  EXPECT_TRUE(ids(f).empty());
+  // Entries are 7 s apart from 1.8e9: [from, to) picks entries 2 and 3.
+  f = {};
+  f.from = 1'800'000'007;
+  f.to = 1'800'000'021;
+  EXPECT_EQ(ids(f), std::vector<int64_t>({3, 2}));
+  f.actor = "user1";
+  EXPECT_EQ(ids(f), std::vector<int64_t>({2}));
+  f.action = "test.act";
+  EXPECT_EQ(ids(f), std::vector<int64_t>({2}));
+  f.action = "test.x";
+  EXPECT_TRUE(ids(f).empty());
+}
+
 }  // namespace
 }  // namespace dd::audit

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "modules/desk/desk_service.hpp"  // ParseIso8601
+
 namespace dd::audit {
 
 using nlohmann::json;
@@ -26,6 +28,23 @@ Result<http::Response> ListAudit(db::Database& db, const AuditLog& log, http::Ro
   f.before_id = int_param("before_id");
   f.action = ctx.req.QueryParam("action");
   f.actor = ctx.req.QueryParam("actor");
+  f.target = ctx.req.QueryParam("target");
+  // from / to: Unix seconds, ISO 8601 ("2026-11-23T10:00:00+08:00"; no zone:
+  // China time) or a day "2026-11-23" (China time; `to` then includes the day).
+  auto time_param = [&](const char* name, bool end_of_day) -> Result<std::optional<int64_t>> {
+    const std::string v = ctx.req.QueryParam(name);
+    if (v.empty()) return std::optional<int64_t>();
+    if (auto n = int_param(name)) return std::optional<int64_t>(*n);
+    if (v.size() == 10) {
+      if (auto t = desk::ParseIso8601(v + "T00:00:00+08:00")) {
+        return std::optional<int64_t>(*t + (end_of_day ? 86400 : 0));
+      }
+    }
+    if (auto t = desk::ParseIso8601(v)) return std::optional<int64_t>(*t);
+    return InvalidArgument("invalid_field", {{"field", name}});
+  };
+  DD_ASSIGN_OR_RETURN(f.from, time_param("from", false));
+  DD_ASSIGN_OR_RETURN(f.to, time_param("to", true));
   DD_ASSIGN_OR_RETURN(auto conn, db.Acquire());
   DD_ASSIGN_OR_RETURN(auto entries, log.List(*conn, f));
   json items = json::array();
@@ -40,7 +59,12 @@ Result<http::Response> ListAudit(db::Database& db, const AuditLog& log, http::Ro
                      {"ip", e.ip},
                      {"detail", detail.is_discarded() ? json(e.detail) : detail}});
   }
-  return http::Response::Json(200, {{"items", items}});
+  // Paging: pass next_before_id as before_id for the next (older) page.
+  const bool full = static_cast<int>(entries.size()) >= std::clamp(f.limit, 1, 500);
+  return http::Response::Json(
+      200,
+      {{"items", items},
+       {"next_before_id", full && !entries.empty() ? json(entries.back().id) : json(nullptr)}});
 }
 
 Result<http::Response> VerifyAudit(db::Database& db, const AuditLog& log, http::RouteContext& ctx) {

@@ -104,6 +104,7 @@ Result<DeskService::Rules> DeskService::LoadRules() const {
   r.max_attempts = num("max_attempts");
   r.pull_mode = num("pull_mode");
   r.pull_quota = num("pull_daily_quota");
+  r.leak = leak::Limits::From(v);
   return r;
 }
 
@@ -126,9 +127,10 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
   if (current) {
     // Still callable? A number put on the DNC list, or a lead whose calling
     // hours ended, leaves the desk until it may be called again.
-    DD_ASSIGN_OR_RETURN(auto cur, conn.QueryOne("SELECT l.timezone, (SELECT 1 FROM dnc d WHERE "
-                                                "d.phone = l.phone) FROM leads l WHERE l.id = ?",
-                                                {current->Int(0)}));
+    DD_ASSIGN_OR_RETURN(auto cur,
+                        conn.QueryOne("SELECT l.timezone, (SELECT 1 FROM dnc d WHERE "
+                                      "d.phone_key = l.phone_key) FROM leads l WHERE l.id = ?",
+                                      {current->Int(0)}));
     if (cur && cur->IsNull(1) && Callable(rules, cur->Text(0), now)) return current->Int(0);
     DD_RETURN_IF_ERROR(
         conn.Exec("UPDATE leads SET current_agent_id = NULL WHERE id = ?", {current->Int(0)}));
@@ -136,11 +138,11 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
   // Due callbacks, then due retries, then new leads in queue order; a page
   // at a time, since held-back leads (DNC, outside calling hours) are skipped.
   const char* queries[] = {
-      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'callback' "
+      "SELECT id, phone_key, timezone FROM leads WHERE owner_id = ? AND status = 'callback' "
       "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 20 OFFSET ?",
-      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'retry' "
+      "SELECT id, phone_key, timezone FROM leads WHERE owner_id = ? AND status = 'retry' "
       "AND next_call_at <= ? ORDER BY next_call_at, id LIMIT 20 OFFSET ?",
-      "SELECT id, phone, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
+      "SELECT id, phone_key, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
       "AND ? >= 0 ORDER BY queue_pos, id LIMIT 20 OFFSET ?",
   };
   for (const char* q : queries) {
@@ -149,9 +151,10 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       for (const auto& r : rows) {
         if (!Callable(rules, r.Text(2), now)) continue;
         DD_ASSIGN_OR_RETURN(auto dnc,
-                            conn.QueryOne("SELECT 1 FROM dnc WHERE phone = ?", {r.Text(1)}));
+                            conn.QueryOne("SELECT 1 FROM dnc WHERE phone_key = ?", {r.Int(1)}));
         if (dnc) continue;
         const int64_t id = r.Int(0);
+        DD_RETURN_IF_ERROR(leak_.BeforeReveal(conn, agent, rules.leak));  // reveal budget
         DD_RETURN_IF_ERROR(
             conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
                       {agent.user_id, now, id}));
@@ -168,9 +171,20 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
   return int64_t{0};
 }
 
+Result<int64_t> DeskService::ShowNextOrLock(db::Connection& conn, const Actor& agent,
+                                            const Rules& rules, std::optional<Error>* locked) {
+  auto shown = ShowNext(conn, agent, rules);
+  if (!shown.ok() && shown.error().reason == "reveal_budget_exceeded") {
+    *locked = std::move(shown).error();
+    return int64_t{0};
+  }
+  return shown;
+}
+
 Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_t lead_id,
                                 const Rules& rules) {
   json out = {{"lead", nullptr}, {"low_stock", false}, {"can_pull", false}};
+  if (rules.leak.masked) out["masked"] = true;
   DD_ASSIGN_OR_RETURN(
       auto left,
       conn.QueryOne(
@@ -209,8 +223,8 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                        {"note", h.Text(2)},
                        {"agent", h.Text(3)}});
   }
-  json attrs = json::parse(row->Text(5), nullptr, false);
-  const std::string phone = row->Text(2);
+  json attrs = json::parse(vault_.OpenOr(row->Text(5), "{}"), nullptr, false);
+  const std::string phone = vault_.OpenOr(row->Text(2));
   auto c = cleaner_.Clean(phone);
   out["lead"] = {{"id", row->Int(0)},
                  {"name", row->Text(1)},
@@ -226,6 +240,7 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                                      ? json(FormatIso8601(row->Int(8)))
                                      : json(nullptr)},
                  {"quality", row->Text(9)}};
+  if (rules.leak.masked) leak::MaskDesk(out, c.phone ? c.phone->national : phone);
   return out;
 }
 
@@ -233,11 +248,13 @@ Result<json> DeskService::Current(const Actor& agent) {
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
+  std::optional<Error> locked;
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
-    DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
+    DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
     return {};
   }));
+  if (locked) return std::move(*locked);
   return out;
 }
 
@@ -254,6 +271,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
+  std::optional<Error> locked;  // the reveal budget: the outcome is kept, no next lead
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
     if (!req.request_id.empty()) {
       DD_ASSIGN_OR_RETURN(
@@ -261,7 +279,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
           conn->QueryOne("SELECT lead_id FROM call_log WHERE agent_id = ? AND request_id = ?",
                          {agent.user_id, req.request_id}));
       if (seen) {  // a retried post: answer with the desk as it is now
-        DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
+        DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
         DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
         return {};
       }
@@ -269,7 +287,8 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
     DD_ASSIGN_OR_RETURN(
         auto lead,
         conn->QueryOne(
-            "SELECT current_agent_id, owner_id, status, attempts, phone FROM leads WHERE id = ?",
+            "SELECT current_agent_id, owner_id, status, attempts, phone, phone_key FROM leads "
+            "WHERE id = ?",
             {req.lead_id}));
     if (!lead || lead->OptInt(0) != agent.user_id || lead->OptInt(1) != agent.user_id) {
       return Error(ErrorCode::kConflict, "not_current_lead");
@@ -298,16 +317,20 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
                    {o, req.note, now, req.callback_at,
                     req.request_id.empty() ? db::Value() : db::Value(req.request_id), req.lead_id,
                     agent.user_id}));
+    DD_RETURN_IF_ERROR(leak_.AfterOutcome(*conn, agent, rules.leak));  // fast outcomes
     DD_RETURN_IF_ERROR(
         conn->Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
                    "= NULL, last_outcome = ? "
                    "WHERE id = ?",
                    {status, attempts, next_at, o, req.lead_id}));
     if (o == "do_not_call") {
-      DD_RETURN_IF_ERROR(
-          conn->Exec("INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
-                     "VALUES (?, '', 'desk', ?, ?, ?) ON CONFLICT (phone) DO NOTHING",
-                     {lead->Text(4), agent.user_id, agent.username, now}));
+      DD_RETURN_IF_ERROR(conn->Exec(
+          "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
+          "created_at) VALUES (?, ?, '', 'desk', ?, ?, ?) "
+          "ON CONFLICT (phone_key) DO NOTHING",
+          {lead->Int(5),
+           vault_.encrypted() ? db::Value::Blob(lead->Text(4)) : db::Value(lead->Text(4)),
+           agent.user_id, agent.username, now}));
     }
     json detail = {{"outcome", o}, {"status", status}};
     if (attempts != lead->Int(3)) detail["attempts"] = attempts;
@@ -317,10 +340,11 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
     DD_RETURN_IF_ERROR(audit_.Append(
         *conn,
         audit::Entry::By(agent, "lead.outcome", "lead:" + std::to_string(req.lead_id), detail)));
-    DD_ASSIGN_OR_RETURN(int64_t next, ShowNext(*conn, agent, rules));
+    DD_ASSIGN_OR_RETURN(int64_t next, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, next, rules));
     return {};
   }));
+  if (locked) return std::move(*locked);
   return out;
 }
 
@@ -329,9 +353,16 @@ Result<json> DeskService::Pull(const Actor& agent) {
   if (!rules.pull_mode) return Error(ErrorCode::kPermissionDenied, "pull_disabled");
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
+  std::optional<Error> locked;
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
-    DD_ASSIGN_OR_RETURN(int64_t id, ShowNext(*conn, agent, rules));
-    if (id == 0) {
+    DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
+    if (id == 0 && !locked) {  // a pulled lead is shown at once: mind the reveal budget first
+      if (auto budget = leak_.BeforeReveal(*conn, agent, rules.leak); !budget.ok()) {
+        if (budget.error().reason != "reveal_budget_exceeded") return std::move(budget).error();
+        locked = std::move(budget).error();
+      }
+    }
+    if (id == 0 && !locked) {
       const int64_t now = clock_.Now();
       const int64_t day = tz::DayStart("Asia/Shanghai", now);
       DD_ASSIGN_OR_RETURN(
@@ -347,7 +378,8 @@ Result<json> DeskService::Pull(const Actor& agent) {
         DD_ASSIGN_OR_RETURN(
             auto rows,
             conn->Query(
-                "SELECT l.id, l.timezone, (SELECT 1 FROM dnc d WHERE d.phone = l.phone) FROM leads "
+                "SELECT l.id, l.timezone, (SELECT 1 FROM dnc d WHERE d.phone_key = l.phone_key) "
+                "FROM leads "
                 "l "
                 "WHERE l.status = 'new' AND l.owner_id IS NULL ORDER BY l.id LIMIT 50 OFFSET ?",
                 {offset}));
@@ -373,6 +405,7 @@ Result<json> DeskService::Pull(const Actor& agent) {
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
     return {};
   }));
+  if (locked) return std::move(*locked);
   return out;
 }
 

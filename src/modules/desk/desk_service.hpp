@@ -18,8 +18,10 @@
 #include "core/auth.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "core/vault.hpp"
 #include "db/database.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/leak/leak_guard.hpp"
 #include "modules/phone/phone_cleaner.hpp"
 #include "modules/settings/settings.hpp"
 
@@ -41,10 +43,21 @@ bool ValidOutcome(std::string_view o);
 class DeskService {
  public:
   DeskService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
-              const settings::Settings& settings, const phone::PhoneCleaner& cleaner)
-      : db_(db), clock_(clock), audit_(audit), settings_(settings), cleaner_(cleaner) {}
+              const settings::Settings& settings, const phone::PhoneCleaner& cleaner,
+              const vault::Vault& vault)
+      : db_(db),
+        clock_(clock),
+        audit_(audit),
+        settings_(settings),
+        cleaner_(cleaner),
+        vault_(vault),
+        leak_(clock, audit) {}
 
-  // {"lead": {...} | null, "low_stock": bool, "can_pull": bool}
+  // {"lead": {...} | null, "low_stock": bool, "can_pull": bool}; in masked
+  // mode (setting desk_masked) the number is masked and `masked: true` added.
+  // Leak controls (src/modules/leak): showing a new lead past the agent's
+  // reveal budget answers reveal_budget_exceeded (429) instead; a lead already
+  // on the desk stays, and an outcome is recorded before that answer.
   Result<nlohmann::json> Current(const Actor& agent);
   // Records the outcome of the agent's current lead and answers with the next.
   // Errors: not_current_lead (409), invalid_outcome, callback_time_required,
@@ -57,11 +70,17 @@ class DeskService {
   struct Rules {
     int from_min = 9 * 60, to_min = 21 * 60;
     int64_t low_stock = 10, retry_delay_s = 3600, max_attempts = 3, pull_mode = 0, pull_quota = 50;
+    leak::Limits leak;
   };
   Result<Rules> LoadRules() const;
   // Inside a write transaction: the agent's current lead, or picks and shows
-  // the next one. Returns its id or 0.
+  // the next one. Returns its id or 0; reveal_budget_exceeded when a new lead
+  // is due but the reveal budget is spent (see ShowNextOrLock).
   Result<int64_t> ShowNext(db::Connection& conn, const Actor& agent, const Rules& rules);
+  // ShowNext, but a reveal_budget_exceeded error goes to `*locked` (and 0 is
+  // returned), so the transaction still commits the outcome and the alert.
+  Result<int64_t> ShowNextOrLock(db::Connection& conn, const Actor& agent, const Rules& rules,
+                                 std::optional<Error>* locked);
   Result<nlohmann::json> State(db::Connection& conn, const Actor& agent, int64_t lead_id,
                                const Rules& rules);
   bool Callable(const Rules& rules, const std::string& timezone, int64_t now) const;
@@ -71,6 +90,8 @@ class DeskService {
   const audit::AuditLog& audit_;
   const settings::Settings& settings_;
   const phone::PhoneCleaner& cleaner_;
+  const vault::Vault& vault_;
+  leak::LeakGuard leak_;
 };
 
 }  // namespace dd::desk

@@ -17,6 +17,7 @@
 
 #include "core/crypto.hpp"
 #include "core/i18n.hpp"
+#include "core/int_set.hpp"
 #include "import/table_reader.hpp"
 
 namespace dd::intake {
@@ -24,8 +25,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr size_t kChunk = 500;
-// numbers per duplicate lookup (kChunk); rows per INSERT: 50 x 14 = 700 parameters
+// Rows per INSERT: 50 x 14 = 700 parameters.
 constexpr size_t kRowsPerInsert = 50;
 constexpr size_t kMaxSamples = 50;  // rejected rows shown in the report
 constexpr size_t kSamplesPerReason = 5;
@@ -91,15 +91,27 @@ struct Pending {
   int64_t row = 0;
   bool blank = false;
   std::string invalid_reason;    // set: the row is invalid
-  const char* bucket = nullptr;  // "duplicate_in_file" or "dnc" when decided early
+  const char* bucket = nullptr;  // "duplicate_in_file", "dnc" or "duplicate_existing"
   std::string masked;            // masked number for reports
   phone::PhoneInfo phone;
+  int64_t phone_key = 0;  // the vault's blind index of phone.e164
   std::string name, area, alternates, attributes;
+  // What is stored (sealed by the vault when encryption is on).
+  std::string phone_stored, alternates_stored, attributes_stored;
 };
 
 void Prepare(const ColumnMapping& mapping, const phone::PhoneCleaner& cleaner, int64_t row_no,
              const std::vector<std::string>& row, Pending* l) {
-  *l = Pending();
+  // Reset, keeping the strings' buffers (blocks of rows are reused).
+  l->blank = false;
+  l->invalid_reason.clear();
+  l->bucket = nullptr;
+  l->masked.clear();
+  l->phone_key = 0;
+  l->name.clear();
+  l->area.clear();
+  l->alternates.clear();
+  l->attributes.clear();
   l->row = row_no;
   if (IsBlankRow(row)) {
     l->blank = true;
@@ -120,7 +132,6 @@ void Prepare(const ColumnMapping& mapping, const phone::PhoneCleaner& cleaner, i
     l->masked = MaskDigits(Digits(raw_phone));
     return;
   }
-  l->masked = MaskDigits(c.phone->national);
   l->area = cell(mapping.area_col);
   l->alternates = "[";
   for (size_t i = 0; i < c.alternates.size(); ++i) {
@@ -144,22 +155,26 @@ void Prepare(const ColumnMapping& mapping, const phone::PhoneCleaner& cleaner, i
 
 struct RowBlock {
   std::vector<std::vector<std::string>> rows;
-  std::vector<Pending> prepared;  // filled on the reader thread
+  std::vector<Pending> prepared;  // filled on the pipeline's prepare thread
   size_t used = 0;
 };
 
-// Reads rows on a thread of its own into blocks handed over through a small
-// bounded queue. Pop() returns nullptr at the end, or the reader's error.
+// Two threads of its own: one reads rows into blocks, the other prepares
+// them (cleaning, JSON, sealing: `prepare` runs on that thread only, in file
+// order); blocks reach the caller through small bounded queues. With the
+// caller storing rows, three stages share the two cores as the kernel sees
+// fit. Pop() returns nullptr at the end, or the reader's error.
 class RowPipeline {
  public:
   static constexpr size_t kBlockRows = 2048;
-  static constexpr size_t kMaxBlocks = 8;
+  static constexpr size_t kMaxBlocks = 12;
 
   using PrepareFn = std::function<void(int64_t row_no, const std::vector<std::string>&, Pending*)>;
 
   RowPipeline(import::TableReader& reader, int64_t first_row_no, PrepareFn prepare)
       : reader_(reader), next_row_(first_row_no), prepare_(std::move(prepare)) {
-    thread_ = std::thread([this] { Run(); });
+    reader_thread_ = std::thread([this] { Read(); });
+    prepare_thread_ = std::thread([this] { Prepare(); });
   }
   ~RowPipeline() {
     {
@@ -167,7 +182,8 @@ class RowPipeline {
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    reader_thread_.join();
+    prepare_thread_.join();
   }
 
   Result<RowBlock*> Pop() {
@@ -190,7 +206,7 @@ class RowPipeline {
   }
 
  private:
-  void Run() {
+  void Read() {
     for (;;) {
       RowBlock* b = nullptr;
       {
@@ -221,19 +237,17 @@ class RowPipeline {
           end = true;
           break;
         }
-        prepare_(next_row_++, b->rows[b->used], &b->prepared[b->used]);
         ++b->used;
       }
       std::lock_guard lock(mu_);
       if (b->used > 0) {
-        b->rows.resize(kBlockRows);
-        full_.push_back(b);
+        read_.push_back(b);
       } else {
         free_.push_back(b);
       }
       if (end) {
         error_ = std::move(err);
-        done_ = true;
+        read_done_ = true;
         cv_.notify_all();
         return;
       }
@@ -241,16 +255,40 @@ class RowPipeline {
     }
   }
 
+  void Prepare() {
+    for (;;) {
+      RowBlock* b = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || !read_.empty() || read_done_; });
+        if (stop_) return;
+        if (read_.empty()) {  // the reader has finished and everything is prepared
+          done_ = true;
+          cv_.notify_all();
+          return;
+        }
+        b = read_.front();
+        read_.pop_front();
+      }
+      for (size_t i = 0; i < b->used; ++i) prepare_(next_row_++, b->rows[i], &b->prepared[i]);
+      std::lock_guard lock(mu_);
+      full_.push_back(b);
+      cv_.notify_all();
+    }
+  }
+
   import::TableReader& reader_;
   int64_t next_row_;
   PrepareFn prepare_;
-  std::thread thread_;
+  std::thread reader_thread_, prepare_thread_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<RowBlock>> blocks_;
-  std::deque<RowBlock*> full_;
+  std::deque<RowBlock*> read_;  // read, waiting to be prepared
+  std::deque<RowBlock*> full_;  // prepared, waiting for the caller
   std::vector<RowBlock*> free_;
   Error error_;
+  bool read_done_ = false;
   bool done_ = false;
   bool stop_ = false;
 };
@@ -387,34 +425,30 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   }
 
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  std::unordered_set<std::string> dnc;
-  {
-    DD_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT phone FROM dnc"));
-    dnc.reserve(rows.size());
-    for (const auto& r : rows) dnc.insert(r.Text(0));
-  }
   const int64_t now = clock_.Now();
   const int64_t dup_since = scope_days > 0 ? now - scope_days * 86400 : 0;
+  // Numbers are compared through their blind index (the vault's PhoneKey):
+  // the do-not-call list and the leads in the duplicate scope are loaded
+  // into memory once, so each row is checked without a query.
+  IntSet dnc, existing, seen;
+  {
+    DD_ASSIGN_OR_RETURN(auto rows, conn->Query("SELECT phone_key FROM dnc"));
+    for (const auto& r : rows) dnc.Insert(r.Int(0));
+  }
 
-  std::string lookup_sql = "SELECT phone FROM leads WHERE created_at >= ? AND phone IN (";
-  for (size_t i = 0; i < kChunk; ++i) lookup_sql += i ? ",?" : "?";
-  lookup_sql += ")";
   const std::string insert_sql =
-      "INSERT INTO leads (batch_id, phone, name, area, phone_type, region, carrier, timezone, "
-      "extension, alternates, attributes, quality, source_row, created_at) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+      "INSERT INTO leads (batch_id, phone_key, phone, name, area, phone_type, region, carrier, "
+      "timezone, extension, alternates, attributes, quality, source_row, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
   std::string insert_many_sql = insert_sql;
   for (size_t k = 1; k < kRowsPerInsert; ++k)
-    insert_many_sql += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    insert_many_sql += ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
   int64_t rows_total = 0, imported = 0, invalid = 0, dup_file = 0, dup_existing = 0, dnc_count = 0;
   std::map<std::string, int64_t> invalid_reasons;
   std::map<std::string, size_t> samples_per_reason;
   std::vector<Reject> rejects;
   json samples = json::array();
-  std::unordered_set<std::string> seen;
-  std::vector<Pending> pending;
-  pending.reserve(kChunk);
   int64_t batch_id = 0;
 
   auto reject = [&](int64_t row, const char* bucket, std::string reason, std::string masked,
@@ -431,49 +465,42 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       rejects.push_back(Reject{row, bucket, std::move(reason), std::move(masked), std::move(name)});
   };
 
-  auto flush = [&]() -> Status {
-    if (pending.empty()) return {};
-    db::Params p;
-    p.reserve(kChunk + 1);
-    p.emplace_back(dup_since);
-    for (size_t i = 0; i < kChunk; ++i)
-      p.emplace_back(pending[i < pending.size() ? i : 0].phone.e164);
-    DD_ASSIGN_OR_RETURN(auto existing_rows, conn->Query(lookup_sql, p));
-    std::unordered_set<std::string> existing;
-    for (const auto& r : existing_rows) existing.insert(r.Text(0));
-    // Rows to store go in multi-row INSERTs of kRowsPerInsert (fewer
-    // statement executions), the remainder one by one.
-    std::vector<const Pending*> keep;
-    keep.reserve(pending.size());
-    for (auto& l : pending) {
-      if (existing.count(l.phone.e164)) {
-        ++dup_existing;
-        reject(l.row, "duplicate_existing", "", l.masked, l.name);
-        continue;
-      }
-      ++imported;
-      if (!req.dry_run) keep.push_back(&l);
-    }
+  // Stores rows in multi-row INSERTs of kRowsPerInsert (fewer statement
+  // executions), the remainder one by one. The statements bind views of the
+  // rows' strings, which live until the block they belong to is recycled.
+  auto store = [&](const std::vector<const Pending*>& keep) -> Status {
+    constexpr int kCols = 15;
     auto bind = [&](db::BulkStatement* ins, int base, const Pending& l) {
       ins->BindInt(base + 1, batch_id);
-      ins->BindText(base + 2, l.phone.e164);
-      ins->BindText(base + 3, l.name);
-      ins->BindText(base + 4, l.area);
-      ins->BindText(base + 5, l.phone.type);
-      ins->BindText(base + 6, l.phone.region);
-      ins->BindText(base + 7, l.phone.carrier);
-      ins->BindText(base + 8, l.phone.timezone);
-      ins->BindText(base + 9, l.phone.extension);
-      ins->BindText(base + 10, l.alternates);
-      ins->BindText(base + 11, l.attributes);
-      ins->BindText(base + 12, req.quality);
-      ins->BindInt(base + 13, l.row);
-      ins->BindInt(base + 14, now);
+      ins->BindInt(base + 2, l.phone_key);
+      if (vault_.encrypted()) {
+        ins->BindBlob(base + 3, l.phone_stored);
+      } else {
+        ins->BindText(base + 3, l.phone_stored);
+      }
+      ins->BindText(base + 4, l.name);
+      ins->BindText(base + 5, l.area);
+      ins->BindText(base + 6, l.phone.type);
+      ins->BindText(base + 7, l.phone.region);
+      ins->BindText(base + 8, l.phone.carrier);
+      ins->BindText(base + 9, l.phone.timezone);
+      ins->BindText(base + 10, l.phone.extension);
+      if (vault_.encrypted()) {
+        ins->BindBlob(base + 11, l.alternates_stored);
+        ins->BindBlob(base + 12, l.attributes_stored);
+      } else {
+        ins->BindText(base + 11, l.alternates_stored);
+        ins->BindText(base + 12, l.attributes_stored);
+      }
+      ins->BindText(base + 13, req.quality);
+      ins->BindInt(base + 14, l.row);
+      ins->BindInt(base + 15, now);
     };
     size_t i = 0;
     for (; i + kRowsPerInsert <= keep.size(); i += kRowsPerInsert) {
       DD_ASSIGN_OR_RETURN(db::BulkStatement * ins, conn->PrepareBulk(insert_many_sql));
-      for (size_t k = 0; k < kRowsPerInsert; ++k) bind(ins, static_cast<int>(k * 14), *keep[i + k]);
+      for (size_t k = 0; k < kRowsPerInsert; ++k)
+        bind(ins, static_cast<int>(k) * kCols, *keep[i + k]);
       DD_RETURN_IF_ERROR(ins->Execute());
     }
     for (; i < keep.size(); ++i) {
@@ -481,47 +508,74 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       bind(ins, 0, *keep[i]);
       DD_RETURN_IF_ERROR(ins->Execute());
     }
-    pending.clear();
-    SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
     return {};
   };
 
-  auto consume = [&](Pending& l) -> Status {
-    if (l.blank) return {};
+  // Counts a prepared row into its bucket; true if it is to be stored.
+  auto consume = [&](Pending& l) -> bool {
+    if (l.blank) return false;
     ++rows_total;
     if (!l.invalid_reason.empty()) {
       ++invalid;
       ++invalid_reasons[l.invalid_reason];
       reject(l.row, "invalid", l.invalid_reason, std::move(l.masked), std::move(l.name));
-      return {};
+      return false;
     }
     if (l.bucket) {
-      if (std::string_view(l.bucket) == "dnc") {
+      const std::string_view b(l.bucket);
+      if (b == "dnc") {
         ++dnc_count;
+      } else if (b == "duplicate_existing") {
+        ++dup_existing;
       } else {
         ++dup_file;
       }
       reject(l.row, l.bucket, "", std::move(l.masked), std::move(l.name));
-      return {};
+      return false;
     }
-    pending.push_back(std::move(l));
-    if (pending.size() >= kChunk) return flush();
-    return {};
+    ++imported;
+    return !req.dry_run;
   };
-  // Runs on the reader thread (rows in file order, one thread at a time):
-  // cleaning, JSON, and the in-file and do-not-call checks.
-  auto prepare = [this, &mapping, &seen, &dnc](int64_t row_no, const std::vector<std::string>& row,
-                                               Pending* out) {
+  // Runs on the pipeline's prepare thread (rows in file order, one at a time):
+  // cleaning, JSON, sealing, and the in-file, do-not-call and existing checks.
+  auto prepare = [this, &mapping, &seen, &dnc, &existing](
+                     int64_t row_no, const std::vector<std::string>& row, Pending* out) {
     Prepare(mapping, cleaner_, row_no, row, out);
     if (out->blank || !out->invalid_reason.empty()) return;
-    if (!seen.insert(out->phone.e164).second) {
+    out->phone_key = vault_.PhoneKey(out->phone.e164);
+    if (!seen.Insert(out->phone_key)) {
       out->bucket = "duplicate_in_file";
-    } else if (dnc.count(out->phone.e164)) {
+    } else if (dnc.Contains(out->phone_key)) {
       out->bucket = "dnc";
+    } else if (existing.Contains(out->phone_key)) {
+      out->bucket = "duplicate_existing";
+    }
+    if (out->bucket) {
+      out->masked = MaskDigits(out->phone.national);  // for the report and rejects file
+    } else {
+      vault_.SealInto(out->phone.e164, &out->phone_stored);
+      // Empty lists are stored as they are: they reveal nothing.
+      if (out->alternates == "[]") {
+        out->alternates_stored = out->alternates;
+      } else {
+        vault_.SealInto(out->alternates, &out->alternates_stored);
+      }
+      if (out->attributes == "{}") {
+        out->attributes_stored = out->attributes;
+      } else {
+        vault_.SealInto(out->attributes, &out->attributes_stored);
+      }
     }
   };
 
   auto run = [&]() -> Status {
+    // Inside the write transaction: no other import can add leads meanwhile.
+    {
+      DD_ASSIGN_OR_RETURN(
+          auto rows, conn->Query("SELECT phone_key FROM leads WHERE created_at >= ?", {dup_since}));
+      existing = IntSet(rows.size());
+      for (const auto& r : rows) existing.Insert(r.Int(0));
+    }
     if (!req.dry_run) {
       DD_ASSIGN_OR_RETURN(
           auto ins,
@@ -536,34 +590,36 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       batch_id = ins->Int(0);
     }
     int64_t row_no = 0;
-    Pending one;
+    std::vector<Pending> head;
+    head.reserve(sample.size());
+    std::vector<const Pending*> keep;
     for (const auto& r : sample) {
       ++row_no;
       if (row_no - 1 <= mapping.header_row) continue;
-      prepare(row_no, r, &one);
-      DD_RETURN_IF_ERROR(consume(one));
+      head.emplace_back();
+      prepare(row_no, r, &head.back());
     }
+    for (auto& l : head)
+      if (consume(l)) keep.push_back(&l);
+    DD_RETURN_IF_ERROR(store(keep));
     if (more) {
-      // The rest of the file: a reader thread parses blocks of rows while
-      // this thread cleans and stores them (the two halves of the work run
+      // The rest of the file: a reader thread parses and prepares blocks of
+      // rows while this thread stores them (the two halves of the work run
       // on both cores).
       RowPipeline pipe(*reader, row_no + 1, prepare);
       for (;;) {
         DD_ASSIGN_OR_RETURN(RowBlock * block, pipe.Pop());
         if (!block) break;
+        keep.clear();
         for (size_t i = 0; i < block->used; ++i) {
-          ++row_no;
-          Status st = consume(block->prepared[i]);
-          if (!st.ok()) {
-            pipe.Recycle(block);
-            return st;
-          }
+          if (consume(block->prepared[i])) keep.push_back(&block->prepared[i]);
         }
+        Status st = store(keep);
         pipe.Recycle(block);
+        DD_RETURN_IF_ERROR(st);
         SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
       }
     }
-    DD_RETURN_IF_ERROR(flush());
     return {};
   };
 
@@ -764,19 +820,27 @@ Result<std::string> IntakeService::RejectsXlsx(const Actor& actor, int64_t batch
 Result<json> IntakeService::ListDnc(const std::string& query, int limit,
                                     std::optional<int64_t> before_id) {
   limit = std::clamp(limit, 1, 500);
-  const std::string digits = Digits(query);
+  // Numbers are sealed at rest: a search finds a whole number through its
+  // blind index; anything else searches the notes.
+  std::optional<int64_t> key;
+  std::string note_query = Trimmed(query);
+  if (auto c = cleaner_.Clean(query); c.phone) {
+    key = vault_.PhoneKey(c.phone->e164);
+    note_query.clear();
+  }
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   DD_ASSIGN_OR_RETURN(
       auto rows, conn->Query("SELECT id, phone, note, added_by_name, created_at, source FROM dnc "
-                             "WHERE (? IS NULL OR id < ?) AND (? = '' OR instr(phone, ?) > 0) "
-                             "ORDER BY id DESC LIMIT ?",
-                             {before_id, before_id, digits, digits, limit}));
+                             "WHERE (? IS NULL OR id < ?) AND (? IS NULL OR phone_key = ?) "
+                             "AND (? = '' OR instr(note, ?) > 0) ORDER BY id DESC LIMIT ?",
+                             {before_id, before_id, key, key, note_query, note_query, limit}));
   json items = json::array();
   for (const auto& r : rows) {
-    auto c = cleaner_.Clean(r.Text(1));
+    const std::string phone = vault_.OpenOr(r.Text(1));
+    auto c = cleaner_.Clean(phone);
     items.push_back({{"id", r.Int(0)},
-                     {"phone", r.Text(1)},
-                     {"phone_display", c.phone ? c.phone->display : r.Text(1)},
+                     {"phone", phone},
+                     {"phone_display", c.phone ? c.phone->display : phone},
                      {"note", r.Text(2)},
                      {"added_by", r.Text(3)},
                      {"created_at", FormatIso8601(r.Int(4))},
@@ -793,16 +857,18 @@ Result<json> IntakeService::AddDnc(const Actor& actor, const std::string& raw,
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   int64_t id = 0;
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    const int64_t key = vault_.PhoneKey(c.phone->e164);
     DD_ASSIGN_OR_RETURN(auto exists,
-                        conn->QueryOne("SELECT id FROM dnc WHERE phone = ?", {c.phone->e164}));
+                        conn->QueryOne("SELECT id FROM dnc WHERE phone_key = ?", {key}));
     if (exists) return Error(ErrorCode::kConflict, "dnc_exists");
     DD_ASSIGN_OR_RETURN(
         auto ins,
         conn->QueryOne(
-            "INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
-            "VALUES (?, ?, 'manual', ?, ?, ?) RETURNING id",
-            {c.phone->e164, note, actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(),
-             actor.username, clock_.Now()}));
+            "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, created_at) "
+            "VALUES (?, ?, ?, 'manual', ?, ?, ?) RETURNING id",
+            {key, db::Value::Blob(vault_.Seal(c.phone->e164)), note,
+             actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(), actor.username,
+             clock_.Now()}));
     id = ins->Int(0);
     return audit_.Append(*conn, audit::Entry::By(actor, "dnc.add", "dnc:" + std::to_string(id),
                                                  {{"phone", MaskDigits(c.phone->national)}}));
@@ -822,8 +888,9 @@ Status IntakeService::RemoveDnc(const Actor& actor, int64_t id) {
     DD_ASSIGN_OR_RETURN(auto row, conn->QueryOne("SELECT phone FROM dnc WHERE id = ?", {id}));
     if (!row) return NotFound("dnc");
     DD_RETURN_IF_ERROR(conn->Exec("DELETE FROM dnc WHERE id = ?", {id}));
-    return audit_.Append(*conn, audit::Entry::By(actor, "dnc.remove", "dnc:" + std::to_string(id),
-                                                 {{"phone", MaskDigits(Digits(row->Text(0)))}}));
+    return audit_.Append(
+        *conn, audit::Entry::By(actor, "dnc.remove", "dnc:" + std::to_string(id),
+                                {{"phone", MaskDigits(Digits(vault_.OpenOr(row->Text(0))))}}));
   });
 }
 
@@ -858,10 +925,12 @@ Result<json> IntakeService::ImportDnc(const Actor& actor, std::string_view bytes
       }
       DD_ASSIGN_OR_RETURN(
           auto info,
-          conn->Exec("INSERT INTO dnc (phone, note, source, added_by, added_by_name, created_at) "
-                     "VALUES (?, '', 'import', ?, ?, ?) ON CONFLICT (phone) DO NOTHING",
-                     {found->e164, actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(),
-                      actor.username, now}));
+          conn->Exec(
+              "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
+              "created_at) VALUES (?, ?, '', 'import', ?, ?, ?) "
+              "ON CONFLICT (phone_key) DO NOTHING",
+              {vault_.PhoneKey(found->e164), db::Value::Blob(vault_.Seal(found->e164)),
+               actor.user_id > 0 ? db::Value(actor.user_id) : db::Value(), actor.username, now}));
       if (info.changes > 0) {
         ++added;
       } else {

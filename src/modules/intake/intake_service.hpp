@@ -17,6 +17,7 @@
 #include "core/auth.hpp"
 #include "core/clock.hpp"
 #include "core/result.hpp"
+#include "core/vault.hpp"
 #include "db/database.hpp"
 #include "import/table_reader.hpp"
 #include "modules/audit/audit_log.hpp"
@@ -47,8 +48,14 @@ std::string MaskDigits(std::string_view digits);
 class IntakeService {
  public:
   IntakeService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
-                const settings::Settings& settings, const phone::PhoneCleaner& cleaner)
-      : db_(db), clock_(clock), audit_(audit), settings_(settings), cleaner_(cleaner) {}
+                const settings::Settings& settings, const phone::PhoneCleaner& cleaner,
+                const vault::Vault& vault)
+      : db_(db),
+        clock_(clock),
+        audit_(audit),
+        settings_(settings),
+        cleaner_(cleaner),
+        vault_(vault) {}
 
   // The suggested mapping and the first data rows. Errors: the reader's
   // (file_not_spreadsheet, file_corrupt, zip_bomb, too_many_rows ...), no_phone_column.
@@ -95,6 +102,7 @@ class IntakeService {
   const audit::AuditLog& audit_;
   const settings::Settings& settings_;
   const phone::PhoneCleaner& cleaner_;
+  const vault::Vault& vault_;
 
   struct ProgressEntry {
     std::string phase;

@@ -36,6 +36,12 @@ const std::vector<Definition>& Definitions() {
       {"pull_mode", "0", Kind::kInt, 0, 1},
       {"pull_daily_quota", "50", Kind::kInt, 0, 100000},
       {"quality_matrix", "", Kind::kJson},
+      // Leak controls (src/modules/leak)
+      {"fast_outcome_seconds", "5", Kind::kInt, 0, 3600},     // 0: off
+      {"fast_outcome_streak", "10", Kind::kInt, 0, 1000},     // 0: off
+      {"export_max_rows", "10000", Kind::kInt, 0, 10000000},  // 0: no exports
+      {"desk_masked", "0", Kind::kInt, 0, 1},
+      {"unmask_budget_per_day", "30", Kind::kInt, 0, 100000},  // 0: no unmasking
   };
   return defs;
 }

@@ -99,7 +99,14 @@ class RowSequence {
 
 // Format-specific openers; `bytes` must outlive the reader.
 Result<std::unique_ptr<TableReader>> OpenXlsx(std::string_view bytes, const ReadOptions& opts);
+// .xls through the helper process `dialdeck-xls` (see xls_reader.cpp).
 Result<std::unique_ptr<TableReader>> OpenXls(std::string_view bytes, const ReadOptions& opts);
+// FreeXL in this process: for the helper itself and the fuzzer. `source_fd`
+// (when >= 0) is an fd holding `bytes` that FreeXL may open directly.
+Result<std::unique_ptr<TableReader>> OpenXlsInProcess(std::string_view bytes,
+                                                      const ReadOptions& opts, int source_fd = -1);
+// main() of the helper executable.
+int XlsWorkerMain(int argc, char** argv);
 Result<std::unique_ptr<TableReader>> OpenCsv(std::string_view bytes, const ReadOptions& opts);
 
 // True when the zip in `bytes` holds a workbook (xl/workbook.xml or the

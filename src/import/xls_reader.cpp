@@ -1,21 +1,39 @@
-// Legacy .xls reader on FreeXL 1.0.6.
+// Legacy .xls reader on FreeXL 1.0.6, parsed in a separate process.
 //
-// FreeXL only opens by path. The upload is therefore written to an anonymous
-// temporary file: O_TMPFILE in /dev/shm (RAM) when possible, else a mkstemp
-// file in $TMPDIR or /tmp that is unlinked right after creation, before any
-// byte is written. FreeXL opens it through /proc/self/fd/N, so the file never
-// has a name while it holds data. FreeXL parses the whole workbook into memory
-// at open; right after that the file is overwritten with zeros and closed.
+// FreeXL has known memory-safety bugs reachable by crafted files (e.g. a
+// shared-strings heap over-read). So the server never runs it in its own
+// address space: OpenXls starts the small helper executable `dialdeck-xls`
+// (beside the dialdeck binary, or DIALDECK_XLS_WORKER), hands it the upload
+// through a memfd (RAM, no name) and reads rows back over a pipe. A crash, a
+// hang (the helper limits its own CPU time and memory) or an over-read there
+// can reach nothing but the uploaded file itself.
+//
+// In the helper, FreeXL only opens by path: it opens /proc/self/fd/0. FreeXL
+// parses the whole workbook into memory at open; right after that the memfd
+// is overwritten with zeros.
 //
 // FreeXL does not expose sheet visibility: "" selects the first sheet.
+//
+// Frames from the helper (integers little-endian uint32):
+//   'O'                          opened
+//   'R' n (len bytes){n}         a row of n cells
+//   'E' code reason internal m (key value){m}   an error (strings: len bytes)
+//   'D'                          done
 
 #include <fcntl.h>
 #include <freexl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "import/reader_internal.hpp"
@@ -61,20 +79,25 @@ class AnonymousFile {
   // Overwrites the content with zeros and closes the file.
   void Scrub() {
     if (fd_ < 0) return;
+    ScrubFd(fd_, size_);
+    close(fd_);
+    fd_ = -1;
+  }
+
+  // Overwrites the first `size` bytes of `fd` with zeros and truncates it.
+  static void ScrubFd(int fd, size_t size) {
     static const char kZeros[64 * 1024] = {};
     size_t done = 0;
-    while (done < size_) {
-      size_t n = std::min(sizeof kZeros, size_ - done);
-      ssize_t w = pwrite(fd_, kZeros, n, static_cast<off_t>(done));
+    while (done < size) {
+      size_t n = std::min(sizeof kZeros, size - done);
+      ssize_t w = pwrite(fd, kZeros, n, static_cast<off_t>(done));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) break;
       done += static_cast<size_t>(w);
     }
-    if (ftruncate(fd_, 0) != 0) {
+    if (ftruncate(fd, 0) != 0) {
       // Nothing more to do: the file is nameless and is released at close.
     }
-    close(fd_);
-    fd_ = -1;
   }
 
  private:
@@ -188,11 +211,14 @@ Error FreexlError(int rc) {
 
 }  // namespace
 
-Result<std::unique_ptr<TableReader>> OpenXls(std::string_view bytes, const ReadOptions& opts) {
+Result<std::unique_ptr<TableReader>> OpenXlsInProcess(std::string_view bytes,
+                                                      const ReadOptions& opts, int source_fd) {
   DD_RETURN_IF_ERROR(CheckCompoundFile(bytes));
   const void* handle = nullptr;
   int rc;
-  {
+  if (source_fd >= 0) {
+    rc = freexl_open(("/proc/self/fd/" + std::to_string(source_fd)).c_str(), &handle);
+  } else {
     AnonymousFile file;
     DD_RETURN_IF_ERROR(file.Create(bytes));
     rc = freexl_open(file.Path().c_str(), &handle);
@@ -241,6 +267,273 @@ Result<std::unique_ptr<TableReader>> OpenXls(std::string_view bytes, const ReadO
   }
   closer.h = nullptr;
   return std::unique_ptr<TableReader>(std::make_unique<XlsReader>(handle, rows, cols, opts));
+}
+
+namespace {
+
+// ---- frames
+
+void PutU32(std::string& out, uint32_t v) {
+  char b[4];
+  std::memcpy(b, &v, 4);
+  out.append(b, 4);
+}
+void PutStr(std::string& out, std::string_view v) {
+  PutU32(out, static_cast<uint32_t>(v.size()));
+  out.append(v);
+}
+
+bool WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+std::string ErrorFrame(const Error& e) {
+  std::string f = "E";
+  PutU32(f, static_cast<uint32_t>(e.code));
+  PutStr(f, e.reason);
+  PutStr(f, e.internal);
+  PutU32(f, static_cast<uint32_t>(e.args.size()));
+  for (const auto& [k, v] : e.args) {
+    PutStr(f, k);
+    PutStr(f, v);
+  }
+  return f;
+}
+
+// Buffered reading of the helper's frames.
+class FrameReader {
+ public:
+  explicit FrameReader(int fd) : fd_(fd) {}
+  // False at the end of the stream (the helper exited or died).
+  bool Byte(char* c) {
+    if (!Fill(1)) return false;
+    *c = buf_[pos_++];
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    if (!Fill(4)) return false;
+    std::memcpy(v, buf_.data() + pos_, 4);
+    pos_ += 4;
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint32_t n = 0;
+    if (!U32(&n) || n > (64u << 20) || !Fill(n)) return false;
+    s->assign(buf_.data() + pos_, n);
+    pos_ += n;
+    return true;
+  }
+
+ private:
+  bool Fill(size_t n) {
+    if (buf_.size() - pos_ >= n) return true;
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    char tmp[64 * 1024];
+    while (buf_.size() < n) {
+      ssize_t r = ::read(fd_, tmp, sizeof tmp);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      buf_.append(tmp, static_cast<size_t>(r));
+    }
+    return true;
+  }
+  int fd_;
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+// The rows of a sheet parsed by the helper process.
+class XlsWorkerReader final : public TableReader {
+ public:
+  XlsWorkerReader(pid_t pid, int fd) : pid_(pid), fd_(fd), in_(fd) {}
+  ~XlsWorkerReader() override {
+    ::close(fd_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      int st = 0;
+      while (::waitpid(pid_, &st, 0) < 0 && errno == EINTR) {
+      }
+    }
+  }
+
+  // The first frame: 'O' or an error.
+  Status Opened() {
+    char tag = 0;
+    if (!in_.Byte(&tag)) return Died();
+    if (tag == 'O') return {};
+    if (tag == 'E') return ReadError();
+    return FileCorrupt("xls helper: bad frame");
+  }
+
+  Result<bool> Next(std::vector<std::string>& cells) override {
+    cells.clear();
+    if (done_) return false;
+    char tag = 0;
+    if (!in_.Byte(&tag)) return Died();
+    switch (tag) {
+      case 'R': {
+        uint32_t n = 0;
+        if (!in_.U32(&n) || n > 65536) return Died();
+        cells.resize(n);
+        for (auto& c : cells)
+          if (!in_.Str(&c)) return Died();
+        return true;
+      }
+      case 'D': done_ = true; return false;
+      case 'E': return ReadError();
+      default: return FileCorrupt("xls helper: bad frame");
+    }
+  }
+
+ private:
+  Error ReadError() {
+    uint32_t code = 0, nargs = 0;
+    Error e;
+    if (!in_.U32(&code) || !in_.Str(&e.reason) || !in_.Str(&e.internal) || !in_.U32(&nargs) ||
+        code > static_cast<uint32_t>(ErrorCode::kInternal) || nargs > 16) {
+      return Died();
+    }
+    e.code = static_cast<ErrorCode>(code);
+    for (uint32_t i = 0; i < nargs; ++i) {
+      std::string k, v;
+      if (!in_.Str(&k) || !in_.Str(&v)) return Died();
+      e.args[k] = v;
+    }
+    done_ = true;
+    return e;
+  }
+  // The helper ended without a last frame: it crashed or hit its limits.
+  Error Died() {
+    done_ = true;
+    int st = 0;
+    pid_t r = -1;
+    while ((r = ::waitpid(pid_, &st, 0)) < 0 && errno == EINTR) {
+    }
+    if (r == pid_) pid_ = -1;
+    std::string how = r == -1           ? "unknown"
+                      : WIFSIGNALED(st) ? "signal " + std::to_string(WTERMSIG(st))
+                                        : "exit " + std::to_string(WEXITSTATUS(st));
+    return FileCorrupt("xls helper ended (" + how + ")");
+  }
+
+  pid_t pid_;
+  int fd_;
+  FrameReader in_;
+  bool done_ = false;
+};
+
+std::string WorkerPath() {
+  if (const char* p = std::getenv("DIALDECK_XLS_WORKER"); p && *p) return p;
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "dialdeck-xls";
+  return (self.parent_path() / "dialdeck-xls").string();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableReader>> OpenXls(std::string_view bytes, const ReadOptions& opts) {
+  DD_RETURN_IF_ERROR(CheckCompoundFile(bytes));  // cheap refusals without a process
+  int mem = ::memfd_create("dialdeck-xls", MFD_CLOEXEC);
+  if (mem < 0) return InternalError("memfd_create failed");
+  struct FdCloser {
+    int fd;
+    ~FdCloser() {
+      if (fd >= 0) ::close(fd);
+    }
+  } mem_closer{mem};
+  if (!WriteAll(mem, bytes) || ::lseek(mem, 0, SEEK_SET) != 0) {
+    return InternalError("cannot fill the memfd for .xls");
+  }
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return InternalError("pipe2 failed");
+  FdCloser read_closer{pipefd[0]}, write_closer{pipefd[1]};
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, mem, 0);
+  posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  const std::string path = WorkerPath();
+  std::string max_rows = std::to_string(opts.max_rows);
+  std::vector<char*> argv = {const_cast<char*>("dialdeck-xls"), max_rows.data(),
+                             const_cast<char*>(opts.sheet.c_str()), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, path.c_str(), &fa, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) return InternalError("cannot start " + path + ": " + std::strerror(rc));
+  ::close(pipefd[1]);
+  write_closer.fd = -1;
+  read_closer.fd = -1;  // owned by the reader now
+  auto reader = std::make_unique<XlsWorkerReader>(pid, pipefd[0]);
+  DD_RETURN_IF_ERROR(reader->Opened());
+  return std::unique_ptr<TableReader>(std::move(reader));
+}
+
+// The helper process: `dialdeck-xls MAX_ROWS SHEET` with the file on fd 0,
+// frames on fd 1.
+int XlsWorkerMain(int argc, char** argv) {
+  // Nothing of the server's (sockets, database files) stays open in here.
+  ::close_range(3, ~0U, 0);
+  struct rlimit cpu {
+    120, 125
+  };
+  ::setrlimit(RLIMIT_CPU, &cpu);
+  struct rlimit as {
+    2048ul << 20, 2048ul << 20
+  };
+  ::setrlimit(RLIMIT_AS, &as);
+  ::signal(SIGPIPE, SIG_DFL);
+  ReadOptions opts;
+  if (argc >= 2) opts.max_rows = std::strtoull(argv[1], nullptr, 10);
+  if (argc >= 3) opts.sheet = argv[2];
+  std::string bytes;
+  {
+    char tmp[64 * 1024];
+    for (;;) {
+      ssize_t r = ::read(0, tmp, sizeof tmp);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return 2;
+      if (r == 0) break;
+      bytes.append(tmp, static_cast<size_t>(r));
+    }
+  }
+  auto opened = OpenXlsInProcess(bytes, opts, 0);
+  // FreeXL holds the parsed workbook now: scrub the copies of the file.
+  std::fill(bytes.begin(), bytes.end(), '\0');
+  { AnonymousFile::ScrubFd(0, bytes.size()); }
+  if (!opened.ok()) return WriteAll(1, ErrorFrame(opened.error())) ? 0 : 2;
+  if (!WriteAll(1, "O")) return 2;
+  auto& reader = *opened;
+  std::vector<std::string> cells;
+  std::string out;
+  for (;;) {
+    auto more = reader->Next(cells);
+    if (!more.ok()) {
+      out += ErrorFrame(more.error());
+      break;
+    }
+    if (!*more) {
+      out += 'D';
+      break;
+    }
+    out += 'R';
+    PutU32(out, static_cast<uint32_t>(cells.size()));
+    for (const auto& c : cells) PutStr(out, c);
+    if (out.size() >= (256u << 10)) {
+      if (!WriteAll(1, out)) return 2;
+      out.clear();
+    }
+  }
+  return WriteAll(1, out) ? 0 : 2;
 }
 
 }  // namespace dd::import

@@ -242,5 +242,25 @@ TEST(XlsReaderTest, ReadsAFileMadeByLibreOffice) {
   EXPECT_EQ(rows, (Rows{{"姓名", "电话"}, {"张三", "13812345678"}}));
 }
 
+// FreeXL runs in the helper process dialdeck-xls: a helper that dies (a
+// crash in FreeXL, its CPU or memory limit) is a refused file for the server,
+// which goes on. /bin/false and a killed shell stand in for such a helper.
+TEST(XlsReaderTest, AHelperThatDiesIsARefusedFileNotACrash) {
+  const std::string good = MakeXls(LeadSheets());
+  for (const char* helper : {"/bin/false", "/bin/sh"}) {
+    ::setenv("DIALDECK_XLS_WORKER", helper, 1);
+    auto [rows, reason] = ReadTable(good, "x.xls", ReadOptions{});
+    EXPECT_EQ(reason, "file_corrupt") << helper;
+    EXPECT_TRUE(rows.empty());
+  }
+  ::setenv("DIALDECK_XLS_WORKER", "/nonexistent/dialdeck-xls", 1);
+  auto [rows, reason] = ReadTable(good, "x.xls", ReadOptions{});
+  EXPECT_FALSE(reason.empty());
+  ::unsetenv("DIALDECK_XLS_WORKER");
+  auto [ok_rows, ok_reason] = ReadTable(good, "x.xls", ReadOptions{});
+  EXPECT_EQ(ok_reason, "");
+  EXPECT_FALSE(ok_rows.empty());
+}
+
 }  // namespace
 }  // namespace dd::import

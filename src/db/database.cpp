@@ -93,7 +93,17 @@ Result<int> Migrate(Database& db) {
     DD_ASSIGN_OR_RETURN(
         auto done, conn->QueryOne("SELECT 1 FROM schema_migrations WHERE version = ?", {version}));
     if (done) continue;
+    bool raced = false;
     Status s = WithTransaction(*conn, true, [&]() -> Status {
+      // Checked again under the write lock: another process (two CLI
+      // commands on a new database) may have applied it meanwhile.
+      DD_ASSIGN_OR_RETURN(
+          auto again,
+          conn->QueryOne("SELECT 1 FROM schema_migrations WHERE version = ?", {version}));
+      if (again) {
+        raced = true;
+        return {};
+      }
       DD_RETURN_IF_ERROR(conn->ExecScript(f.data));
       DD_RETURN_IF_ERROR(
           conn->Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -101,6 +111,7 @@ Result<int> Migrate(Database& db) {
       return {};
     });
     if (!s.ok()) return std::move(s).error();
+    if (raced) continue;
     spdlog::info("event=migration_applied version={} name={}", version, name);
     ++applied;
   }

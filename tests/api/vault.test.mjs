@@ -77,6 +77,21 @@ describe('encryption at rest', () => {
     cliOk(['migrate'], { db })
   })
 
+  test('commands started together on a new database agree on its migrations and its key', async () => {
+    const db = join(dir, 'race.db')
+    const { BIN } = await import('./helpers.mjs')
+    const { spawn } = await import('node:child_process')
+    const runs = Array.from({ length: 6 }, () => new Promise((resolve) => {
+      const p = spawn(BIN, ['settings', 'list', '--db', db], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let err = ''
+      p.stderr.on('data', (d) => { err += d })
+      p.on('exit', (code) => resolve({ code, err }))
+    }))
+    for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.err)
+    const { file } = leadFile('race.csv', 400)
+    assert.equal(importLeads(db, file).imported, 21)
+  })
+
   test('--no-encryption at creation stores numbers as given (the control for the test above)', () => {
     const db = join(dir, 'plain.db')
     const { file, nationals } = leadFile('plain.csv', 100)

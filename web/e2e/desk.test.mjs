@@ -85,13 +85,14 @@ test('manager deals a batch evenly to two agents', async () => {
       assert.equal((await tid(page, `share-${a.username}`).first().innerText()).trim(), a.display)
     }
     await shot(page, '40-deal-preview')
+    const previewSeed = (await tid(page, 'deal-preview-report-seed').innerText()).trim()
 
     await tid(page, 'deal-commit').click()
     await tid(page, 'deal-report').waitFor()
     await page.waitForURL(/\/deals\/\d+$/)
     const dealId = new URL(page.url()).pathname.split('/').pop()
     assert.equal((await tid(page, 'deal-report-id').innerText()).trim(), `#${dealId}`)
-    assert.ok((await tid(page, 'deal-report-seed').innerText()).trim().length > 0, 'the seed is shown')
+    assert.equal((await tid(page, 'deal-report-seed').innerText()).trim(), previewSeed, 'the deal is the one previewed')
     assert.equal((await tid(page, 'share-count-a1').last().innerText()).trim(), '5')
     await shot(page, '41-deal-report')
     await page.keyboard.press('Escape')

@@ -136,6 +136,15 @@ describe('encryption at rest', () => {
     const stale = cli(['settings', 'list'], { db, env: { DIALDECK_KEY: oldKey } })
     assert.notEqual(stale.status, 0)
 
+    // A rotation stopped after its commit, before the key file was renamed:
+    // the old key is still in place and the new one beside it. The next
+    // start completes the rename.
+    writeFileSync(`${db}.key.new`, `${newKey}\n`, { mode: 0o600 })
+    writeFileSync(`${db}.key`, `${oldKey}\n`, { mode: 0o600 })
+    cliOk(['migrate'], { db })
+    assert.equal(readFileSync(`${db}.key`, 'utf8').trim(), newKey)
+    assert.ok(!existsSync(`${db}.key.new`))
+
     const srv = await startServer({ db })
     try {
       const agent = await srv.client.login('rot1')

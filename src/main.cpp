@@ -260,7 +260,8 @@ int main(int argc, char** argv) {
   int scheduler_interval = 3600;
   serve
       ->add_option("--scheduler-interval", scheduler_interval,
-                   "Seconds between runs of the background jobs (retention purge); 0: off")
+                   "Seconds between runs of the background jobs (retention purge, pool "
+                   "recycling); 0: off")
       ->capture_default_str()
       ->check(CLI::Range(0, 86400));
   serve->add_option("--log-level", log_level, "trace, debug, info, warn, error")
@@ -485,14 +486,21 @@ int main(int argc, char** argv) {
     if (auto s = server.Listen(); !s.ok()) return Fail(s.error());
     spdlog::info("event=listening url={}://{}:{} db={}", tls_cert.empty() ? "http" : "https", host,
                  server.port(), db);
-    // Background jobs: the retention purge (定时自焚), at start and then
-    // every --scheduler-interval seconds.
+    // Background jobs: the retention purge (定时自焚) and the pool's recycling
+    // (公海回收), at start and then every --scheduler-interval seconds.
     dd::Scheduler jobs{std::chrono::seconds(scheduler_interval)};
     if (scheduler_interval > 0) {
       jobs.Add("retention", [&a] {
         auto r = a.lifecycle().RunRetention();
         if (!r.ok()) {
           spdlog::warn("event=retention_failed reason={} internal=\"{}\"", r.error().reason,
+                       r.error().internal);
+        }
+      });
+      jobs.Add("pool_recycle", [&a] {
+        auto r = a.pool().Run(nullptr);
+        if (!r.ok()) {
+          spdlog::warn("event=pool_recycle_failed reason={} internal=\"{}\"", r.error().reason,
                        r.error().internal);
         }
       });

@@ -34,6 +34,8 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
       *app->db_, *app->clock_, *app->audit_, *app->cleaner_, *app->vault_);
   app->leak_ = std::make_unique<leak::LeakService>(*app->db_, *app->clock_, *app->audit_,
                                                    *app->settings_, *app->cleaner_, *app->vault_);
+  app->pool_ = std::make_unique<pool::PoolService>(*app->db_, *app->clock_, *app->audit_,
+                                                   *app->settings_, *app->cleaner_, *app->vault_);
   return app;
 }
 

@@ -17,6 +17,7 @@
 #include "modules/leak/leak_service.hpp"
 #include "modules/lifecycle/lifecycle_service.hpp"
 #include "modules/phone/phone_cleaner.hpp"
+#include "modules/pool/pool_service.hpp"
 #include "modules/settings/settings.hpp"
 
 namespace dd::app {
@@ -50,6 +51,7 @@ class App {
   desk::DeskService& desk() { return *desk_; }
   lifecycle::LifecycleService& lifecycle() { return *lifecycle_; }
   leak::LeakService& leak() { return *leak_; }
+  pool::PoolService& pool() { return *pool_; }
   const AppOptions& options() const { return opts_; }
 
   // The route table: every route with its permission (routes.cpp).
@@ -71,6 +73,7 @@ class App {
   std::unique_ptr<desk::DeskService> desk_;
   std::unique_ptr<lifecycle::LifecycleService> lifecycle_;
   std::unique_ptr<leak::LeakService> leak_;
+  std::unique_ptr<pool::PoolService> pool_;
 };
 
 }  // namespace dd::app

@@ -8,6 +8,7 @@
 #include "modules/intake/intake_routes.hpp"
 #include "modules/leak/leak_routes.hpp"
 #include "modules/lifecycle/lifecycle_routes.hpp"
+#include "modules/pool/pool_routes.hpp"
 
 namespace dd::app {
 
@@ -24,6 +25,7 @@ std::vector<http::Route> App::Routes() {
   auto& dk = *desk_;
   auto& lc = *lifecycle_;
   auto& lk = *leak_;
+  auto& pl = *pool_;
   const size_t upload = opts_.upload_body_limit;
   namespace a = accounts;
   return {
@@ -137,6 +139,22 @@ std::vector<http::Route> App::Routes() {
        [&lk](RouteContext& c) { return leak::AckAlert(lk, c); }},
       {"GET", "/api/v1/batches/{id}/export.xlsx", P::kExport, 0,
        [&lk](RouteContext& c) { return leak::ExportBatch(lk, c); }},
+      // The public pool (公海): overview, lists, recycling and locks (managers,
+      // admins; agents get 403), and the agent's own warnings and follow-ups.
+      {"GET", "/api/v1/pool", P::kPool, 0,
+       [&pl](RouteContext& c) { return pool::GetOverview(pl, c); }},
+      {"GET", "/api/v1/pool/leads", P::kPool, 0,
+       [&pl](RouteContext& c) { return pool::ListHeld(pl, c); }},
+      {"POST", "/api/v1/pool/recycle", P::kPool, 0,
+       [&pl](RouteContext& c) { return pool::PostRecycle(pl, c); }},
+      {"POST", "/api/v1/pool/lock", P::kPool, 0,
+       [&pl](RouteContext& c) { return pool::PostLock(pl, c, true); }},
+      {"POST", "/api/v1/pool/unlock", P::kPool, 0,
+       [&pl](RouteContext& c) { return pool::PostLock(pl, c, false); }},
+      {"GET", "/api/v1/desk/expiring", P::kDesk, 0,
+       [&pl](RouteContext& c) { return pool::GetExpiring(pl, c); }},
+      {"POST", "/api/v1/desk/follow-up", P::kDesk, 0,
+       [&dk](RouteContext& c) { return desk::PostFollowUp(dk, c); }},
   };
 }
 

@@ -43,6 +43,7 @@ std::string_view PermissionName(Permission p) {
     case Permission::kAlerts: return "alerts";
     case Permission::kLeadsDelete: return "leads.delete";
     case Permission::kLeadsPurge: return "leads.purge";
+    case Permission::kPool: return "pool";
   }
   return "unknown";
 }
@@ -69,6 +70,7 @@ bool RoleHas(Role role, Permission p) {
     case Permission::kDncManage:
     case Permission::kExport:  // agents never export anything
     case Permission::kLeadsDelete:
+    case Permission::kPool:  // agents never see pool lists or counts
     case Permission::kAlerts: return role == Role::kAdmin || role == Role::kManager;
   }
   return false;

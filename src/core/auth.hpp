@@ -39,6 +39,9 @@ enum class Permission {
   kLeadsDelete,
   // The recycle bin (list, restore, clear for good) and batch retention.
   kLeadsPurge,
+  // The public pool (公海): its overview and lists, running the recycling,
+  // locking leads (managers: their subtree's agents' leads).
+  kPool,
 };
 
 std::string_view PermissionName(Permission p);

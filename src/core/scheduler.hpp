@@ -1,4 +1,4 @@
-// In-process periodic jobs (retention purge; later pool recycling and
+// In-process periodic jobs (retention purge, pool recycling; later
 // reminders): one background thread runs every job once at Start(), then
 // again every `interval`, until Stop(). Jobs run one after another, never at
 // the same time; a job that throws is logged and the others still run.

@@ -15,7 +15,17 @@ export const OUTCOMES = [
 export const OUTCOME_CODES = OUTCOMES.map((o) => o.code)
 
 export const STRATEGIES = ['even', 'weighted', 'quality']
-export const DEAL_WARNINGS = ['no_leads', 'no_agents', 'agent_gets_nothing', 'not_enough_leads']
+export const DEAL_WARNINGS = [
+  'no_leads',
+  'no_agents',
+  'agent_gets_nothing',
+  'not_enough_leads',
+  // the public pool: holding caps and cooldowns
+  'agent_at_cap',
+  'agent_capped',
+  'leads_over_cap',
+  'leads_in_cooldown',
+]
 export const AGENT_STATUSES = ['active', 'paused', 'disabled']
 export const SETTING_KEYS = [
   'calling_hours',
@@ -36,6 +46,12 @@ export const SETTING_KEYS = [
   'export_max_rows',
   'desk_masked',
   'unmask_budget_per_day',
+  // the public pool (公海) and recycling
+  'pool_follow_up_days',
+  'pool_convert_days',
+  'pool_warn_days',
+  'pool_cooldown_days',
+  'pool_holding_cap',
 ]
 
 /** A fresh idempotency key (UUID v4), also outside secure contexts (plain-http LAN installs). */

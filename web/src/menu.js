@@ -18,6 +18,7 @@ export const ROUTE_ROLES = {
   agents: ['admin', 'manager'],
   deals: ['admin', 'manager'],
   deal: ['admin', 'manager'],
+  pool: ['admin', 'manager'],
   settings: ['admin'],
 }
 
@@ -38,14 +39,15 @@ const ITEMS = {
   dnc: { key: 'dnc', path: '/dnc', label: 'menu.dnc', icon: 'MuteNotification' },
   recycleBin: { key: 'recycleBin', path: '/recycle-bin', label: 'menu.recycleBin', icon: 'Delete' },
   deals: { key: 'deals', path: '/deals', label: 'menu.deals', icon: 'Share' },
+  pool: { key: 'pool', path: '/pool', label: 'menu.pool', icon: 'Coin' },
   agents: { key: 'agents', path: '/agents', label: 'menu.agents', icon: 'Avatar' },
   settings: { key: 'settings', path: '/settings', label: 'menu.settings', icon: 'Setting' },
   password: { key: 'password', path: '/password', label: 'menu.password', icon: 'Lock' },
 }
 
 const MENUS = {
-  admin: ['home', 'import', 'batches', 'recycleBin', 'dnc', 'deals', 'agents', 'users', 'departments', 'audit', 'settings', 'password'],
-  manager: ['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'departmentsReadonly', 'password'],
+  admin: ['home', 'import', 'batches', 'recycleBin', 'dnc', 'deals', 'pool', 'agents', 'users', 'departments', 'audit', 'settings', 'password'],
+  manager: ['home', 'import', 'batches', 'dnc', 'deals', 'pool', 'agents', 'departmentsReadonly', 'password'],
   agent: ['desk', 'password'],
   service: ['home', 'password'],
 }

@@ -25,6 +25,7 @@ const routes = [
       { path: 'agents', name: 'agents', component: () => import('./views/AgentsView.vue') },
       { path: 'deals', name: 'deals', component: () => import('./views/DealsView.vue') },
       { path: 'deals/:id(\\d+)', name: 'deal', component: () => import('./views/DealsView.vue') },
+      { path: 'pool', name: 'pool', component: () => import('./views/PoolView.vue') },
       { path: 'settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
       { path: 'password', name: 'password', component: () => import('./views/PasswordView.vue') },
       { path: ':pathMatch(.*)*', name: 'notFound', component: () => import('./views/NotFoundView.vue') },

@@ -4,7 +4,7 @@ import { menuForRole, homePathForRole, canOpen } from '../src/menu'
 const keys = (role) => menuForRole(role).map((m) => m.key)
 
 describe('menuForRole', () => {
-  it('admin: home, import, batches, recycle bin, dnc, deals, agents, users, departments, audit, settings, password', () => {
+  it('admin: home, import, batches, recycle bin, dnc, deals, pool, agents, users, departments, audit, settings, password', () => {
     expect(keys('admin')).toEqual([
       'home',
       'import',
@@ -12,6 +12,7 @@ describe('menuForRole', () => {
       'recycleBin',
       'dnc',
       'deals',
+      'pool',
       'agents',
       'users',
       'departments',
@@ -21,8 +22,8 @@ describe('menuForRole', () => {
     ])
     expect(menuForRole('admin').find((m) => m.key === 'departments').label).toBe('menu.departments')
   })
-  it('manager: home, import, batches, dnc, deals, agents, read-only departments, password', () => {
-    expect(keys('manager')).toEqual(['home', 'import', 'batches', 'dnc', 'deals', 'agents', 'departments', 'password'])
+  it('manager: home, import, batches, dnc, deals, pool, agents, read-only departments, password', () => {
+    expect(keys('manager')).toEqual(['home', 'import', 'batches', 'dnc', 'deals', 'pool', 'agents', 'departments', 'password'])
     expect(menuForRole('manager').find((m) => m.key === 'departments').label).toBe('menu.departmentsReadonly')
   })
   it('agent: desk, password', () => {
@@ -71,6 +72,12 @@ describe('menuForRole', () => {
     for (const role of ['manager', 'agent', 'service']) expect(canOpen('settings', role), role).toBe(false)
     expect(canOpen('desk', 'agent')).toBe(true)
     expect(canOpen('desk', 'manager')).toBe(false)
+  })
+  it('the pool page for managers and admins, never agents', () => {
+    expect(canOpen('pool', 'admin')).toBe(true)
+    expect(canOpen('pool', 'manager')).toBe(true)
+    expect(canOpen('pool', 'agent')).toBe(false)
+    expect(canOpen('pool', 'service')).toBe(false)
   })
   it('the recycle bin for admins only', () => {
     expect(canOpen('recycleBin', 'admin')).toBe(true)

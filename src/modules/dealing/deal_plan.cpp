@@ -113,8 +113,61 @@ void Shuffle(std::vector<LeadRef>& v, uint64_t seed) {
   }
 }
 
+std::array<int64_t, 3> ApplyCaps(std::array<std::vector<int64_t>, 3>& quota,
+                                 const std::array<std::vector<double>, 3>& weights,
+                                 const std::vector<int64_t>& capacity) {
+  const size_t n = capacity.size();
+  std::array<int64_t, 3> left{};
+  std::vector<bool> full(n, false);
+  // Each round either ends or makes at least one more agent full (only an
+  // agent that just went over its cap spills), so there are at most n + 1.
+  for (;;) {
+    std::array<int64_t, 3> spill{};
+    for (size_t i = 0; i < n; ++i) {
+      if (capacity[i] < 0) continue;
+      const int64_t have = quota[0][i] + quota[1][i] + quota[2][i];
+      if (have >= capacity[i]) full[i] = true;
+      if (have <= capacity[i]) continue;
+      // Keep the cap, in proportion to the agent's own tier mix.
+      const auto keep = Apportion(
+          capacity[i], {static_cast<double>(quota[0][i]), static_cast<double>(quota[1][i]),
+                        static_cast<double>(quota[2][i])});
+      for (size_t t = 0; t < 3; ++t) {
+        spill[t] += quota[t][i] - keep[t];
+        quota[t][i] = keep[t];
+      }
+    }
+    if (spill[0] + spill[1] + spill[2] == 0) break;
+    std::vector<size_t> open;
+    for (size_t i = 0; i < n; ++i) {
+      if (!full[i]) open.push_back(i);
+    }
+    for (size_t t = 0; t < 3; ++t) {
+      if (spill[t] == 0) continue;
+      std::vector<double> w;
+      for (size_t i : open) w.push_back(weights[t][i]);
+      const auto add = Apportion(spill[t], w);
+      int64_t given = 0;
+      for (size_t k = 0; k < open.size(); ++k) {
+        quota[t][open[k]] += add[k];
+        given += add[k];
+      }
+      left[t] += spill[t] - given;  // nobody with room (or no weight for this tier)
+    }
+  }
+  return left;
+}
+
+namespace {
+
+bool Contains(const std::vector<int64_t>& v, int64_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
 Plan MakePlan(std::vector<LeadRef> leads, const std::vector<AgentRef>& agents, Strategy strategy,
-              const QualityMatrix& matrix, uint64_t seed) {
+              const QualityMatrix& matrix, uint64_t seed, const BlockedMap& blocked) {
   Plan plan;
   for (const auto& a : agents) plan.shares.push_back(Share{a.id, 0, {}});
   if (leads.empty()) plan.warnings.push_back({"no_leads", 0});
@@ -131,24 +184,102 @@ Plan MakePlan(std::vector<LeadRef> leads, const std::vector<AgentRef>& agents, S
   std::array<std::vector<int64_t>, 3> by_tier;
   for (const auto& l : leads) by_tier[std::clamp(l.tier, 0, 2)].push_back(l.id);
 
-  // Per agent, per tier: the lead ids it gets.
-  std::vector<std::array<std::vector<int64_t>, 3>> got(agents.size());
+  // Per tier: each agent's quota by its weight, then the holding caps.
+  const size_t n = agents.size();
+  std::array<std::vector<double>, 3> weights;
+  std::array<std::vector<int64_t>, 3> quota;
+  std::vector<int64_t> capacity(n), wanted(n, 0);
+  bool capped = false;
+  for (size_t i = 0; i < n; ++i) {
+    capacity[i] = agents[i].capacity;
+    capped = capped || capacity[i] >= 0;
+  }
   for (int t = 0; t < 3; ++t) {
-    if (by_tier[t].empty()) continue;
-    std::vector<double> w;
-    for (const auto& a : agents) w.push_back(TierWeight(strategy, a, t, matrix));
-    const auto quota = Apportion(static_cast<int64_t>(by_tier[t].size()), w);
+    for (const auto& a : agents) weights[t].push_back(TierWeight(strategy, a, t, matrix));
+    quota[t] = Apportion(static_cast<int64_t>(by_tier[t].size()), weights[t]);
+    for (size_t i = 0; i < n; ++i) wanted[i] += quota[t][i];
+  }
+  if (capped) {
+    const auto left = ApplyCaps(quota, weights, capacity);
+    plan.left_over_cap = left[0] + left[1] + left[2];
+  }
+
+  // Per agent, per tier: the lead ids it gets. Leads with earlier owners
+  // first, each to the agent with the most room left in its tier that is not
+  // in its cooldown (rather not an earlier owner). When only agents in its
+  // cooldown have room in that tier, one of their places moves to the agent
+  // with the fewest leads that may take it (within its cap). Then the other
+  // leads in shuffled order.
+  std::vector<int64_t> total(n, 0);
+  for (size_t i = 0; i < n; ++i) total[i] = quota[0][i] + quota[1][i] + quota[2][i];
+  std::vector<std::array<std::vector<int64_t>, 3>> got(n);
+  for (int t = 0; t < 3; ++t) {
+    std::vector<int64_t>& room = quota[t];  // places left in this tier
+    std::vector<int64_t> free;
+    free.reserve(by_tier[t].size());
+    for (int64_t id : by_tier[t]) {
+      auto it = blocked.empty() ? blocked.end() : blocked.find(id);
+      if (it == blocked.end()) {
+        free.push_back(id);
+        continue;
+      }
+      const Blocked& b = it->second;
+      int best = -1, fallback = -1, donor = -1;
+      for (size_t i = 0; i < n; ++i) {
+        if (room[i] <= 0) continue;
+        if (Contains(b.hard, agents[i].id)) {
+          if (donor < 0 || room[i] > room[static_cast<size_t>(donor)]) donor = static_cast<int>(i);
+          continue;
+        }
+        int& slot = Contains(b.soft, agents[i].id) ? fallback : best;
+        if (slot < 0 || room[i] > room[static_cast<size_t>(slot)]) slot = static_cast<int>(i);
+      }
+      int chosen = best >= 0 ? best : fallback;
+      if (chosen < 0 && donor >= 0) {
+        // Move one of the donor's places in this tier to another agent.
+        int taker = -1, soft_taker = -1;
+        for (size_t i = 0; i < n; ++i) {
+          if (Contains(b.hard, agents[i].id)) continue;
+          if (capacity[i] >= 0 && total[i] >= capacity[i]) continue;
+          int& slot = Contains(b.soft, agents[i].id) ? soft_taker : taker;
+          if (slot < 0 || total[i] < total[static_cast<size_t>(slot)]) slot = static_cast<int>(i);
+        }
+        chosen = taker >= 0 ? taker : soft_taker;
+        if (chosen >= 0) {
+          --room[static_cast<size_t>(donor)];
+          --total[static_cast<size_t>(donor)];
+          ++room[static_cast<size_t>(chosen)];
+          ++total[static_cast<size_t>(chosen)];
+        }
+      }
+      if (chosen >= 0) {
+        got[static_cast<size_t>(chosen)][t].push_back(id);
+        --room[static_cast<size_t>(chosen)];
+      } else if (donor >= 0) {
+        ++plan.left_in_cooldown;  // only agents in its cooldown could take it
+      } else {
+        free.push_back(id);  // no room at all: left over like the rest
+      }
+    }
     size_t next = 0;
-    for (size_t i = 0; i < agents.size(); ++i) {
-      for (int64_t k = 0; k < quota[i]; ++k) got[i][t].push_back(by_tier[t][next++]);
-      plan.shares[i].by_tier[t] = quota[i];
-      plan.shares[i].count += quota[i];
+    for (size_t i = 0; i < n; ++i) {
+      for (int64_t k = 0; k < room[i] && next < free.size(); ++k) got[i][t].push_back(free[next++]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      plan.shares[i].by_tier[t] = static_cast<int64_t>(got[i][t].size());
+      plan.shares[i].count += plan.shares[i].by_tier[t];
     }
   }
 
   plan.assignments.reserve(leads.size());
-  for (size_t i = 0; i < agents.size(); ++i) {
-    if (plan.shares[i].count == 0) plan.warnings.push_back({"agent_gets_nothing", agents[i].id});
+  for (size_t i = 0; i < n; ++i) {
+    if (capacity[i] == 0) {
+      plan.warnings.push_back({"agent_at_cap", agents[i].id});
+    } else if (plan.shares[i].count == 0) {
+      plan.warnings.push_back({"agent_gets_nothing", agents[i].id});
+    } else if (capacity[i] > 0 && wanted[i] > capacity[i]) {
+      plan.warnings.push_back({"agent_capped", agents[i].id});
+    }
     // Spread each tier over the queue: the k-th of c leads of a tier sits at
     // (k + 0.5) / c; sorting by that mixes the tiers evenly.
     struct Slot {
@@ -172,6 +303,9 @@ Plan MakePlan(std::vector<LeadRef> leads, const std::vector<AgentRef>& agents, S
       plan.assignments.push_back({slots[p].lead, agents[i].id, static_cast<int64_t>(p + 1)});
     }
   }
+  if (plan.left_over_cap > 0) plan.warnings.push_back({"leads_over_cap", 0, plan.left_over_cap});
+  if (plan.left_in_cooldown > 0)
+    plan.warnings.push_back({"leads_in_cooldown", 0, plan.left_in_cooldown});
   return plan;
 }
 

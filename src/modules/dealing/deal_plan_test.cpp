@@ -131,5 +131,135 @@ TEST(DealPlanTest, Warnings) {
   EXPECT_EQ(MakePlan(Leads(1, 0, 0), {}, Strategy::kEven, {}, 1).warnings.at(0).code, "no_agents");
 }
 
+TEST(DealPlanTest, HoldingCapsLimitSharesAndTheRestGoesToOthersWithRoom) {
+  // Agent 1 may take 5 more, agent 2 none (at its cap), agent 3 has no cap.
+  std::vector<AgentRef> agents = {{1, 1, "", 5}, {2, 1, "", 0}, {3, 1, "", -1}};
+  auto plan = MakePlan(Leads(30, 30, 30), agents, Strategy::kEven, {}, 11);
+  EXPECT_EQ(plan.shares[0].count, 5);
+  EXPECT_EQ(plan.shares[1].count, 0);
+  EXPECT_EQ(plan.shares[2].count, 85);
+  EXPECT_EQ(plan.left_over_cap, 0);
+  EXPECT_EQ(plan.assignments.size(), 90u);
+  // The capped agent keeps an even mix of tiers.
+  for (int t = 0; t < 3; ++t) EXPECT_NEAR(plan.shares[0].by_tier[t], 5.0 / 3, 1.0);
+  std::set<std::string> codes;
+  for (const auto& w : plan.warnings) codes.insert(w.code + ":" + std::to_string(w.agent_id));
+  EXPECT_TRUE(codes.count("agent_at_cap:2"));
+  EXPECT_TRUE(codes.count("agent_capped:1"));
+  EXPECT_FALSE(codes.count("agent_gets_nothing:2"));
+
+  // Everybody capped: the rest stays in the pool.
+  std::vector<AgentRef> small = {{1, 1, "", 4}, {2, 3, "", 6}};
+  auto few = MakePlan(Leads(10, 10, 10), small, Strategy::kWeighted, {}, 5);
+  EXPECT_EQ(few.shares[0].count, 4);
+  EXPECT_EQ(few.shares[1].count, 6);
+  EXPECT_EQ(few.left_over_cap, 20);
+  EXPECT_EQ(few.assignments.size(), 10u);
+  bool over = false;
+  for (const auto& w : few.warnings) over = over || (w.code == "leads_over_cap" && w.count == 20);
+  EXPECT_TRUE(over);
+}
+
+TEST(DealPlanTest, ApplyCapsNeverGivesAnAgentMoreThanItsCap) {
+  for (uint64_t seed = 1; seed < 200; ++seed) {
+    const int64_t n = static_cast<int64_t>(seed % 37);
+    std::array<std::vector<double>, 3> w;
+    std::vector<int64_t> cap;
+    for (int i = 0; i < 4; ++i) cap.push_back(static_cast<int64_t>((seed * (i + 3)) % 9) - 1);
+    std::array<std::vector<int64_t>, 3> q;
+    for (int t = 0; t < 3; ++t) {
+      w[t] = {1, 2, 0.5, static_cast<double>(seed % 3 + 1)};
+      q[t] = Apportion(n + t, w[t]);
+    }
+    const auto left = ApplyCaps(q, w, cap);
+    int64_t dealt = 0, room = 0;
+    bool uncapped = false;
+    for (int i = 0; i < 4; ++i) {
+      const int64_t got = q[0][i] + q[1][i] + q[2][i];
+      dealt += got;
+      if (cap[i] >= 0) {
+        EXPECT_LE(got, cap[i]) << seed;
+        room += cap[i] - got;
+      } else {
+        uncapped = true;
+      }
+    }
+    EXPECT_EQ(dealt + left[0] + left[1] + left[2], 3 * n + 3) << seed;  // nothing lost
+    // Leads are left over only when nobody has room.
+    if (left[0] + left[1] + left[2] > 0) {
+      EXPECT_FALSE(uncapped) << seed;
+      EXPECT_EQ(room, 0) << seed;
+    }
+  }
+}
+
+TEST(DealPlanTest, RecycledLeadsAvoidTheirEarlierOwners) {
+  std::vector<AgentRef> agents = {{1, 1, ""}, {2, 1, ""}, {3, 1, ""}};
+  // Leads 1..6 were recycled from agent 1 (in its cooldown), 7..9 earlier
+  // from agent 2 (cooldown over: rather someone else).
+  BlockedMap blocked;
+  for (int64_t id = 1; id <= 6; ++id) blocked[id].hard = {1};
+  for (int64_t id = 7; id <= 9; ++id) blocked[id].soft = {2};
+  auto plan = MakePlan(Leads(0, 30, 0), agents, Strategy::kEven, {}, 9, blocked);
+  ASSERT_EQ(plan.assignments.size(), 30u);
+  for (const auto& s : plan.shares) EXPECT_EQ(s.count, 10);  // shares unchanged
+  for (const auto& a : plan.assignments) {
+    if (a.lead_id <= 6) {
+      EXPECT_NE(a.agent_id, 1) << a.lead_id;
+    }
+    if (a.lead_id >= 7 && a.lead_id <= 9) {
+      EXPECT_NE(a.agent_id, 2) << a.lead_id;
+    }
+  }
+  EXPECT_EQ(plan.left_in_cooldown, 0);
+
+  // The only agent is in the lead's cooldown: it stays in the pool.
+  std::vector<AgentRef> one = {{1, 1, ""}};
+  auto alone = MakePlan(Leads(0, 5, 0), one, Strategy::kEven, {}, 9, blocked);
+  EXPECT_EQ(alone.shares[0].count, 0);
+  EXPECT_EQ(alone.left_in_cooldown, 5);
+  EXPECT_EQ(alone.warnings.back().code, "leads_in_cooldown");
+  // ... but an earlier owner past the cooldown still gets it when nobody else can.
+  std::vector<AgentRef> two = {{2, 1, ""}};
+  auto soft = MakePlan(Leads(0, 9, 0), two, Strategy::kEven, {}, 9, blocked);
+  EXPECT_EQ(soft.shares[0].count, 9);
+}
+
+TEST(DealPlanTest, WithoutCapsOrEarlierOwnersTheDealIsUnchanged) {
+  std::vector<AgentRef> agents = {{1, 2, ""}, {2, 1, ""}};
+  BlockedMap other;  // leads that are not part of this deal
+  other[999].hard = {1};
+  auto a = MakePlan(Leads(7, 13, 5), agents, Strategy::kWeighted, {}, 123);
+  auto b = MakePlan(Leads(7, 13, 5), agents, Strategy::kWeighted, {}, 123, other);
+  ASSERT_EQ(a.assignments.size(), b.assignments.size());
+  for (size_t i = 0; i < a.assignments.size(); ++i) {
+    EXPECT_EQ(a.assignments[i].lead_id, b.assignments[i].lead_id);
+    EXPECT_EQ(a.assignments[i].agent_id, b.assignments[i].agent_id);
+    EXPECT_EQ(a.assignments[i].queue_pos, b.assignments[i].queue_pos);
+  }
+}
+
+TEST(DealPlanTest, ARecycledLeadTakesAnotherAgentsPlaceWhenOnlyItsOwnerHasRoomInItsTier) {
+  // One A lead: by weight its place is agent 1's, but agent 1 is in its cooldown.
+  std::vector<AgentRef> agents = {{1, 1, ""}, {2, 1, ""}};
+  BlockedMap blocked;
+  blocked[1].hard = {1};
+  auto plan = MakePlan(Leads(1, 4, 0), agents, Strategy::kEven, {}, 3, blocked);
+  EXPECT_EQ(plan.left_in_cooldown, 0);
+  ASSERT_EQ(plan.assignments.size(), 5u);
+  for (const auto& a : plan.assignments) {
+    if (a.lead_id == 1) {
+      EXPECT_EQ(a.agent_id, 2);
+    }
+  }
+  EXPECT_EQ(plan.shares[0].count + plan.shares[1].count, 5);
+  // Not when the other agent is at its cap.
+  agents[1].capacity = 2;
+  auto capped = MakePlan(Leads(1, 4, 0), agents, Strategy::kEven, {}, 3, blocked);
+  EXPECT_EQ(capped.left_in_cooldown, 1);
+  EXPECT_EQ(capped.shares[1].count, 2);
+  EXPECT_EQ(capped.shares[0].count, 2);
+}
+
 }  // namespace
 }  // namespace dd::dealing

@@ -8,6 +8,7 @@
 
 #include "core/i18n.hpp"
 #include "core/timezone.hpp"
+#include "modules/pool/pool_service.hpp"
 
 namespace dd::dealing {
 namespace {
@@ -245,8 +246,9 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
     return InvalidArgument("deal_source_required");
   if (req.batch_ids.size() > 500 || req.agent_ids.size() > 5000)
     return InvalidArgument("invalid_field", {{"field", "batch_ids"}});
-  DD_ASSIGN_OR_RETURN(std::string matrix_text, settings_.Get("quality_matrix"));
-  DD_ASSIGN_OR_RETURN(QualityMatrix matrix, ParseMatrix(matrix_text));
+  DD_ASSIGN_OR_RETURN(auto values, settings_.Values());
+  DD_ASSIGN_OR_RETURN(QualityMatrix matrix, ParseMatrix(values["quality_matrix"]));
+  const pool::Rules pool_rules = pool::Rules::From(values);
   uint64_t seed = 0;
   if (req.seed) {
     seed = *req.seed;
@@ -280,33 +282,57 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
       agents.push_back({r.Int(0), std::stod(r.Text(1)), r.Text(2)});
       names[r.Int(0)] = {r.Text(3), r.Text(4)};
     }
+    // The holding cap: what each agent may still take.
+    if (pool_rules.holding_cap > 0) {
+      for (auto& a : agents) {
+        DD_ASSIGN_OR_RETURN(int64_t held, pool::HoldingCount(*conn, a.id, pool_rules.holding_cap));
+        a.capacity = std::max<int64_t>(0, pool_rules.holding_cap - held);
+      }
+    }
     // Leads: unassigned leads of the chosen batches (or all of them).
-    std::string lsql = "SELECT id, quality FROM leads WHERE status = 'new' AND owner_id IS NULL";
+    std::string lsql =
+        "SELECT id, quality, recycled_at IS NOT NULL FROM leads WHERE status = 'new' AND "
+        "owner_id IS NULL";
     db::Params lp;
     if (!req.batch_ids.empty()) {
       lsql += " AND batch_id IN " + InList(req.batch_ids.size());
       for (int64_t id : req.batch_ids) lp.emplace_back(id);
     }
     std::vector<LeadRef> leads;
+    std::vector<int64_t> recycled;  // leads with earlier owners
     if (!req.lead_ids.empty()) {
       for (size_t i = 0; i < req.lead_ids.size(); i += 500) {
         const size_t n = std::min<size_t>(500, req.lead_ids.size() - i);
         db::Params ip;
         for (size_t k = 0; k < n; ++k) ip.emplace_back(req.lead_ids[i + k]);
         DD_ASSIGN_OR_RETURN(auto rows,
-                            conn->Query("SELECT id, quality FROM leads WHERE status = 'new' AND "
-                                        "owner_id IS NULL AND id IN " +
+                            conn->Query("SELECT id, quality, recycled_at IS NOT NULL FROM leads "
+                                        "WHERE status = 'new' AND owner_id IS NULL AND id IN " +
                                             InList(n),
                                         ip));
-        for (const auto& r : rows) leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+        for (const auto& r : rows) {
+          leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+          if (r.Bool(2)) recycled.push_back(r.Int(0));
+        }
       }
     } else {
       DD_ASSIGN_OR_RETURN(auto lead_rows, conn->Query(lsql, lp));
       leads.reserve(lead_rows.size());
-      for (const auto& r : lead_rows) leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+      for (const auto& r : lead_rows) {
+        leads.push_back({r.Int(0), TierIndex(r.Text(1))});
+        if (r.Bool(2)) recycled.push_back(r.Int(0));
+      }
+    }
+    // Recycled leads: never back to an agent in its cooldown, rather to
+    // someone other than an earlier owner.
+    BlockedMap blocked;
+    if (!recycled.empty()) {
+      DD_ASSIGN_OR_RETURN(auto owners,
+                          pool::EarlierOwners(*conn, recycled, pool_rules, clock_.Now()));
+      for (auto& [lead, o] : owners) blocked[lead] = Blocked{std::move(o.hard), std::move(o.soft)};
     }
 
-    Plan plan = MakePlan(std::move(leads), agents, strategy, matrix, seed);
+    Plan plan = MakePlan(std::move(leads), agents, strategy, matrix, seed, blocked);
     int64_t total = 0;
     json shares = json::array();
     for (const auto& s : plan.shares) {
@@ -324,9 +350,13 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
       if (w.agent_id)
         args["agent"] =
             names[w.agent_id].second.empty() ? names[w.agent_id].first : names[w.agent_id].second;
-      warnings.push_back({{"code", w.code},
-                          {"agent_id", w.agent_id ? json(w.agent_id) : json(nullptr)},
-                          {"detail", i18n::Translate(lang, "deal." + w.code, args)}});
+      args["count"] = std::to_string(w.count);
+      args["cap"] = std::to_string(pool_rules.holding_cap);
+      json wj = {{"code", w.code},
+                 {"agent_id", w.agent_id ? json(w.agent_id) : json(nullptr)},
+                 {"detail", i18n::Translate(lang, "deal." + w.code, args)}};
+      if (w.count > 0) wj["count"] = w.count;
+      warnings.push_back(std::move(wj));
     }
     out = json{{"seed", std::to_string(seed)},
                {"strategy", StrategyName(strategy)},
@@ -347,7 +377,8 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
     const int64_t deal_id = ins->Int(0);
     DD_ASSIGN_OR_RETURN(db::BulkStatement * upd,
                         conn->PrepareBulk("UPDATE leads SET owner_id = ?, queue_pos = ?, status = "
-                                          "'assigned', deal_id = ?, assigned_at = ? "
+                                          "'assigned', deal_id = ?, assigned_at = ?, pulled = 0, "
+                                          "followed_at = NULL, recycle_due_at = NULL, locked = 0 "
                                           "WHERE id = ? AND status = 'new'"));
     // Table order (by id) keeps the writes local; a bigger page cache for
     // this transaction keeps the index pages it touches in memory.
@@ -450,8 +481,8 @@ Result<json> DealingService::Recall(const Actor& actor, int64_t agent_id, bool r
         auto info,
         conn->Exec(
             "UPDATE leads SET owner_id = NULL, status = 'new', queue_pos = 0, current_agent_id = "
-            "NULL, "
-            "next_call_at = NULL WHERE owner_id = ? AND status IN ('assigned','retry','callback')",
+            "NULL, next_call_at = NULL, followed_at = NULL, recycle_due_at = NULL, locked = 0 "
+            "WHERE owner_id = ? AND status IN ('assigned','retry','callback')",
             {agent_id}));
     recalled = info.changes;
     return audit_.Append(*conn,

@@ -38,4 +38,13 @@ Result<Response> PostPull(DeskService& svc, http::RouteContext& ctx) {
   return Response::Json(200, out);
 }
 
+Result<Response> PostFollowUp(DeskService& svc, http::RouteContext& ctx) {
+  DD_ASSIGN_OR_RETURN(json body, ctx.JsonBody());
+  auto id = body.find("lead_id");
+  if (id == body.end() || !id->is_number_integer())
+    return InvalidArgument("missing_field", {{"field", "lead_id"}});
+  DD_ASSIGN_OR_RETURN(json out, svc.FollowUp(ctx.actor_ref(), id->get<int64_t>()));
+  return Response::Json(200, out);
+}
+
 }  // namespace dd::desk

@@ -9,5 +9,7 @@ namespace dd::desk {
 Result<http::Response> GetDesk(DeskService& svc, http::RouteContext& ctx);
 Result<http::Response> PostOutcome(DeskService& svc, http::RouteContext& ctx);
 Result<http::Response> PostPull(DeskService& svc, http::RouteContext& ctx);
+// POST /desk/follow-up {"lead_id"}: one of the agent's own prospects onto the desk.
+Result<http::Response> PostFollowUp(DeskService& svc, http::RouteContext& ctx);
 
 }  // namespace dd::desk

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/timezone.hpp"
+#include "modules/pool/pool_service.hpp"
 
 namespace dd::desk {
 namespace {
@@ -13,6 +14,8 @@ using nlohmann::json;
 constexpr std::array kOutcomes = {"interested",   "not_interested", "no_answer",   "busy",
                                   "wrong_number", "callback",       "do_not_call", "converted"};
 constexpr const char* kOpen = "('assigned','retry','callback')";
+// The lead on the desk may also be a prospect brought back to follow it up.
+constexpr const char* kOnDesk = "('assigned','retry','callback','prospect')";
 
 int Num(std::string_view s, size_t pos, size_t len, bool* ok) {
   int v = 0;
@@ -103,8 +106,8 @@ Result<DeskService::Rules> DeskService::LoadRules() const {
   r.retry_delay_s = num("retry_delay_minutes") * 60;
   r.max_attempts = num("max_attempts");
   r.pull_mode = num("pull_mode");
-  r.pull_quota = num("pull_daily_quota");
   r.leak = leak::Limits::From(v);
+  r.pool = pool::Rules::From(v);  // also the daily claim cap (pull_daily_quota)
   return r;
 }
 
@@ -121,7 +124,7 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       conn.QueryOne(
           std::string(
               "SELECT id FROM leads WHERE current_agent_id = ? AND owner_id = ? AND status IN ") +
-              kOpen + " LIMIT 1",
+              kOnDesk + " LIMIT 1",
           {agent.user_id, agent.user_id}));
   const int64_t now = clock_.Now();
   if (current) {
@@ -195,20 +198,24 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
   out["low_stock"] = left->Int(0) < rules.low_stock;
   if (lead_id == 0) {
     if (rules.pull_mode) {
-      const int64_t day = tz::DayStart("Asia/Shanghai", clock_.Now());
-      DD_ASSIGN_OR_RETURN(
-          auto pulled,
-          conn.QueryOne(
-              "SELECT COUNT(*) FROM leads WHERE owner_id = ? AND pulled = 1 AND assigned_at >= ?",
-              {agent.user_id, day}));
-      out["can_pull"] = pulled->Int(0) < rules.pull_quota;
+      // Within the daily claim cap and the holding cap (a flag, never a count).
+      DD_ASSIGN_OR_RETURN(int64_t claims, pool::ClaimsToday(conn, agent.user_id, clock_.Now()));
+      bool can = claims < rules.pool.claim_cap;
+      if (can && rules.pool.holding_cap > 0) {
+        DD_ASSIGN_OR_RETURN(int64_t held,
+                            pool::HoldingCount(conn, agent.user_id, rules.pool.holding_cap));
+        can = held < rules.pool.holding_cap;
+      }
+      out["can_pull"] = can;
     }
     return out;
   }
-  DD_ASSIGN_OR_RETURN(auto row, conn.QueryOne("SELECT id, name, phone, region, carrier, "
-                                              "attributes, status, attempts, next_call_at, quality "
-                                              "FROM leads WHERE id = ?",
-                                              {lead_id}));
+  DD_ASSIGN_OR_RETURN(auto row,
+                      conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
+                                    "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
+                                    "locked, COALESCE(assigned_at, created_at), followed_at "
+                                    "FROM leads WHERE id = ?",
+                                    {lead_id}));
   if (!row) return out;
   DD_ASSIGN_OR_RETURN(
       auto hist,
@@ -240,6 +247,17 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                                      ? json(FormatIso8601(row->Int(8)))
                                      : json(nullptr)},
                  {"quality", row->Text(9)}};
+  // The recycling deadline of this lead (only the current lead ever carries one).
+  const std::string status = row->Text(6), last_outcome = row->Text(10);
+  pool::Held held;
+  held.tier = pool::TierOf(row->Text(9));
+  held.status = status;
+  held.last_outcome = last_outcome;
+  held.locked = row->Bool(11);
+  held.assigned_at = row->Int(12);
+  held.followed_at = row->OptInt(13);
+  held.next_call_at = row->OptInt(8);
+  out["lead"].update(pool::DeskDeadline(rules.pool, held, clock_.Now()));
   if (rules.leak.masked) leak::MaskDesk(out, c.phone ? c.phone->national : phone);
   return out;
 }
@@ -320,9 +338,9 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
     DD_RETURN_IF_ERROR(leak_.AfterOutcome(*conn, agent, rules.leak));  // fast outcomes
     DD_RETURN_IF_ERROR(
         conn->Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
-                   "= NULL, last_outcome = ? "
+                   "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "
                    "WHERE id = ?",
-                   {status, attempts, next_at, o, req.lead_id}));
+                   {status, attempts, next_at, o, now, req.lead_id}));
     if (o == "do_not_call") {
       DD_RETURN_IF_ERROR(conn->Exec(
           "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
@@ -364,14 +382,19 @@ Result<json> DeskService::Pull(const Actor& agent) {
     }
     if (id == 0 && !locked) {
       const int64_t now = clock_.Now();
-      const int64_t day = tz::DayStart("Asia/Shanghai", now);
-      DD_ASSIGN_OR_RETURN(
-          auto pulled,
-          conn->QueryOne(
-              "SELECT COUNT(*) FROM leads WHERE owner_id = ? AND pulled = 1 AND assigned_at >= ?",
-              {agent.user_id, day}));
-      if (pulled->Int(0) >= rules.pull_quota)
+      DD_ASSIGN_OR_RETURN(int64_t claims, pool::ClaimsToday(*conn, agent.user_id, now));
+      if (claims >= rules.pool.claim_cap)
         return Error(ErrorCode::kRateLimited, "pull_quota_reached");
+      if (rules.pool.holding_cap > 0) {
+        DD_ASSIGN_OR_RETURN(int64_t held,
+                            pool::HoldingCount(*conn, agent.user_id, rules.pool.holding_cap));
+        if (held >= rules.pool.holding_cap)
+          return Error(ErrorCode::kConflict, "holding_cap_reached",
+                       {{"cap", std::to_string(rules.pool.holding_cap)}});
+      }
+      // Leads recycled from this agent after this time are still in its cooldown.
+      const int64_t cooldown_since =
+          rules.pool.cooldown_days > 0 ? now - rules.pool.cooldown_days * pool::kDay : INT64_MAX;
       // The oldest pool lead that may be called now (not DNC, in calling hours).
       std::optional<int64_t> free;
       for (int64_t offset = 0; offset < 2000 && !free; offset += 50) {
@@ -381,8 +404,10 @@ Result<json> DeskService::Pull(const Actor& agent) {
                 "SELECT l.id, l.timezone, (SELECT 1 FROM dnc d WHERE d.phone_key = l.phone_key) "
                 "FROM leads "
                 "l "
-                "WHERE l.status = 'new' AND l.owner_id IS NULL ORDER BY l.id LIMIT 50 OFFSET ?",
-                {offset}));
+                "WHERE l.status = 'new' AND l.owner_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                "pool_recycles r WHERE r.lead_id = l.id AND r.agent_id = ? AND r.at > ?) "
+                "ORDER BY l.id LIMIT 50 OFFSET ?",
+                {agent.user_id, cooldown_since, offset}));
         for (const auto& r : rows) {
           if (r.IsNull(2) && Callable(rules, r.Text(1), now)) {
             free = r.Int(0);
@@ -394,15 +419,64 @@ Result<json> DeskService::Pull(const Actor& agent) {
       if (free) {
         DD_RETURN_IF_ERROR(
             conn->Exec("UPDATE leads SET owner_id = ?, status = 'assigned', pulled = 1, "
-                       "assigned_at = ?, queue_pos = 0 "
+                       "assigned_at = ?, queue_pos = 0, followed_at = NULL, recycle_due_at = "
+                       "NULL, locked = 0 "
                        "WHERE id = ?",
                        {agent.user_id, now, *free}));
+        DD_RETURN_IF_ERROR(
+            conn->Exec("INSERT INTO pool_claims (agent_id, lead_id, at) VALUES (?, ?, ?)",
+                       {agent.user_id, *free, now}));
         DD_RETURN_IF_ERROR(audit_.Append(
             *conn, audit::Entry::By(agent, "lead.pull", "lead:" + std::to_string(*free))));
         DD_ASSIGN_OR_RETURN(id, ShowNext(*conn, agent, rules));
       }
     }
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+    return {};
+  }));
+  if (locked) return std::move(*locked);
+  return out;
+}
+
+Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
+  DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  json out;
+  std::optional<Error> locked;
+  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(
+        auto lead,
+        conn->QueryOne("SELECT l.owner_id, l.status, l.timezone, l.current_agent_id, (SELECT 1 "
+                       "FROM dnc d WHERE d.phone_key = l.phone_key) FROM leads l WHERE l.id = ?",
+                       {lead_id}));
+    if (!lead || lead->OptInt(0) != agent.user_id || lead->Text(1) != "prospect") {
+      return Error(ErrorCode::kNotFound, "prospect_not_found");
+    }
+    if (lead->OptInt(3) != agent.user_id) {
+      if (!lead->IsNull(4)) return Error(ErrorCode::kConflict, "lead_on_dnc");
+      const int64_t now = clock_.Now();
+      if (!Callable(rules, lead->Text(2), now))
+        return Error(ErrorCode::kConflict, "outside_calling_hours");
+      // The reveal budget: past it the refusal (and its alert) is committed.
+      if (auto budget = leak_.BeforeReveal(*conn, agent, rules.leak); !budget.ok()) {
+        if (budget.error().reason != "reveal_budget_exceeded") return std::move(budget).error();
+        locked = std::move(budget).error();
+        return {};
+      }
+      // The lead on the desk now goes back to its place in the queue.
+      DD_RETURN_IF_ERROR(conn->Exec(
+          "UPDATE leads SET current_agent_id = NULL WHERE current_agent_id = ?", {agent.user_id}));
+      DD_RETURN_IF_ERROR(
+          conn->Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                     {agent.user_id, now, lead_id}));
+      DD_RETURN_IF_ERROR(
+          conn->Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                     {lead_id, agent.user_id, now}));
+      DD_RETURN_IF_ERROR(audit_.Append(
+          *conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(lead_id),
+                                  {{"via", "follow_up"}})));
+    }
+    DD_ASSIGN_OR_RETURN(out, State(*conn, agent, lead_id, rules));
     return {};
   }));
   if (locked) return std::move(*locked);

@@ -8,7 +8,13 @@
 // agent's queue, and every change runs in a write transaction); two tabs of
 // one agent see the same lead; an outcome carries a client request_id, so a
 // retried post does not skip a lead. Agents never see counts: only the
-// `low_stock` flag. Thread-safe.
+// `low_stock` flag.
+//
+// The public pool (src/modules/pool): every outcome restarts the lead's
+// recycling countdown; the current lead carries its deadline (`recycle_at`,
+// `recycle_warning`); pulls respect the daily claim cap, the holding cap and
+// the cooldown after a recycling; an agent may bring one of its own
+// prospects back onto the desk to follow it up. Thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,6 +29,7 @@
 #include "modules/audit/audit_log.hpp"
 #include "modules/leak/leak_guard.hpp"
 #include "modules/phone/phone_cleaner.hpp"
+#include "modules/pool/pool_rules.hpp"
 #include "modules/settings/settings.hpp"
 
 namespace dd::desk {
@@ -53,7 +60,9 @@ class DeskService {
         vault_(vault),
         leak_(clock, audit) {}
 
-  // {"lead": {...} | null, "low_stock": bool, "can_pull": bool}; in masked
+  // {"lead": {...} | null, "low_stock": bool, "can_pull": bool (within the
+  // daily claim cap and the holding cap)}; the lead carries "recycle_at",
+  // "recycle_reason" and "recycle_warning" (within pool_warn_days); in masked
   // mode (setting desk_masked) the number is masked and `masked: true` added.
   // Leak controls (src/modules/leak): showing a new lead past the agent's
   // reveal budget answers reveal_budget_exceeded (429) instead; a lead already
@@ -63,14 +72,23 @@ class DeskService {
   // Errors: not_current_lead (409), invalid_outcome, callback_time_required,
   // callback_in_past.
   Result<nlohmann::json> Outcome(const Actor& agent, const OutcomeRequest& req);
-  // Takes the next lead from the pool (if allowed and within the daily quota).
+  // Takes the next lead from the pool (if allowed, within the daily claim cap
+  // and the holding cap, skipping leads recycled from this agent within the
+  // cooldown). Errors: pull_disabled (403), pull_quota_reached (429),
+  // holding_cap_reached (409).
   Result<nlohmann::json> Pull(const Actor& agent);
+  // Puts one of the agent's own prospects on the desk now (the lead that was
+  // there goes back to its place), to follow it up before it is recycled.
+  // A reveal like any other (audited, reveal budget). Errors:
+  // prospect_not_found (404), lead_on_dnc, outside_calling_hours (409).
+  Result<nlohmann::json> FollowUp(const Actor& agent, int64_t lead_id);
 
  private:
   struct Rules {
     int from_min = 9 * 60, to_min = 21 * 60;
-    int64_t low_stock = 10, retry_delay_s = 3600, max_attempts = 3, pull_mode = 0, pull_quota = 50;
+    int64_t low_stock = 10, retry_delay_s = 3600, max_attempts = 3, pull_mode = 0;
     leak::Limits leak;
+    pool::Rules pool;
   };
   Result<Rules> LoadRules() const;
   // Inside a write transaction: the agent's current lead, or picks and shows

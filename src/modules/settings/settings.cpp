@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/timezone.hpp"
+#include "modules/pool/pool_rules.hpp"
 
 namespace dd::settings {
 namespace {
@@ -42,6 +43,12 @@ const std::vector<Definition>& Definitions() {
       {"export_max_rows", "10000", Kind::kInt, 0, 10000000},  // 0: no exports
       {"desk_masked", "0", Kind::kInt, 0, 1},
       {"unmask_budget_per_day", "30", Kind::kInt, 0, 100000},  // 0: no unmasking
+      // The public pool and recycling (src/modules/pool); 0 days: the rule is off
+      {"pool_follow_up_days", "0", Kind::kTierDays, 0, 3650},
+      {"pool_convert_days", "0", Kind::kTierDays, 0, 3650},
+      {"pool_warn_days", "2", Kind::kInt, 0, 365},
+      {"pool_cooldown_days", "7", Kind::kInt, 0, 3650},
+      {"pool_holding_cap", "0", Kind::kInt, 0, 1000000},  // 0: no cap
   };
   return defs;
 }
@@ -62,6 +69,7 @@ bool ValidValue(const Definition& def, const std::string& value) {
       int from = 0, to = 0;
       return tz::ParseWindow(value, &from, &to);
     }
+    case Kind::kTierDays: return value.size() <= 200 && pool::ParseTierDays(value, def.max);
   }
   return false;
 }

@@ -17,7 +17,8 @@
 
 namespace dd::settings {
 
-enum class Kind { kInt, kText, kTimeWindow, kJson };
+// kTierDays: days per quality tier, "7" or {"A":10,"B":7,"C":3} (pool::ParseTierDays).
+enum class Kind { kInt, kText, kTimeWindow, kJson, kTierDays };
 
 struct Definition {
   const char* key;

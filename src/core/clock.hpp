@@ -47,4 +47,8 @@ class FileClock final : public Clock {
 // "2026-11-22T21:48:45Z"
 std::string FormatIso8601(int64_t unix_seconds);
 
+// Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
+// d 1..31; not checked). Negative before the epoch.
+int64_t DaysFromCivil(int y, unsigned m, unsigned d);
+
 }  // namespace dd

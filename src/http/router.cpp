@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
+
 #include "core/crypto.hpp"
 #include "core/embedded.hpp"
 #include "core/i18n.hpp"
@@ -67,6 +69,25 @@ Result<int64_t> RouteContext::IdParam(const std::string& name) const {
   }
   if (v <= 0) return NotFound("resource");
   return v;
+}
+
+Result<std::optional<int64_t>> RouteContext::PositiveQueryInt(std::string_view name) const {
+  const std::string v = req.QueryParam(name);
+  if (v.empty()) return std::optional<int64_t>();
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n <= 0) {
+    return InvalidArgument("invalid_field", {{"field", std::string(name)}});
+  }
+  return std::optional<int64_t>(n);
+}
+
+std::optional<int64_t> RouteContext::QueryInt(std::string_view name) const {
+  const std::string v = req.QueryParam(name);
+  int64_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+  return n;
 }
 
 Router::Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts)

@@ -31,6 +31,11 @@ struct RouteContext {
   Result<nlohmann::json> JsonBody() const;
   // A positive integer path parameter; 404 otherwise.
   Result<int64_t> IdParam(const std::string& name) const;
+  // An optional positive integer query parameter: empty when absent, 400
+  // invalid_field (naming the parameter) when present but not one.
+  Result<std::optional<int64_t>> PositiveQueryInt(std::string_view name) const;
+  // An integer query parameter; nullopt when absent or not an integer.
+  std::optional<int64_t> QueryInt(std::string_view name) const;
 };
 
 using HandlerFn = std::function<Result<Response>(RouteContext&)>;

@@ -179,6 +179,24 @@ TEST(RequestTest, CookieAndQueryParsing) {
   EXPECT_EQ(r.QueryParam("n"), "5");
 }
 
+TEST(RouteContextTest, QueryIntegers) {
+  Request r = Make("GET", "/x?page=3&zero=0&neg=-2&bad=3x&empty=");
+  RouteContext ctx{r, {}, std::nullopt, "en"};
+  EXPECT_EQ(ctx.PositiveQueryInt("page").value(), std::optional<int64_t>(3));
+  EXPECT_EQ(ctx.PositiveQueryInt("missing").value(), std::nullopt);
+  EXPECT_EQ(ctx.PositiveQueryInt("empty").value(), std::nullopt);
+  for (const char* bad : {"zero", "neg", "bad"}) {
+    auto v = ctx.PositiveQueryInt(bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.error().reason, "invalid_field");
+    EXPECT_EQ(v.error().args.at("field"), bad);
+  }
+  EXPECT_EQ(ctx.QueryInt("neg"), std::optional<int64_t>(-2));
+  EXPECT_EQ(ctx.QueryInt("zero"), std::optional<int64_t>(0));
+  EXPECT_EQ(ctx.QueryInt("bad"), std::nullopt);
+  EXPECT_EQ(ctx.QueryInt("missing"), std::nullopt);
+}
+
 TEST(SessionCookieTest, IsHttpOnlyStrictAndSecureUnderTls) {
   std::string c = SessionCookie("t", 60, false);
   EXPECT_NE(c.find("HttpOnly"), std::string::npos);

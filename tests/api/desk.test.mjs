@@ -10,22 +10,17 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   addDepartment, addUsers, assertProblem, HAS_SQLITE3, PASSWORD, importLeads, setSettings, sqlite, startServer, tempDir,
-  useServer, writeLeadsCsv,
+  useServer, writeLeadsCsv, testClock, keysMatching,
 } from './helpers.mjs'
 
 const files = tempDir('dialdeck-desk-')
-const clockFile = join(files, 'now')
 // 2026-11-23 10:00 China time (UTC+8). The clock only moves forward.
 const T0 = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000
-let now = T0
-function setClock(t) {
-  assert.ok(t >= now, 'the test clock only moves forward')
-  now = t
-  writeFileSync(clockFile, `${t}\n`)
-}
-const advance = (seconds) => setClock(now + seconds)
+const clock = testClock(files, T0)
+const clockFile = clock.file
+const setClock = clock.set
+const advance = clock.advance
 const iso = (t) => new Date(t * 1000).toISOString()
-writeFileSync(clockFile, `${T0}\n`)
 after(() => rmSync(files, { recursive: true, force: true }))
 
 const AGENTS = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'dm1', 'dm2']
@@ -77,9 +72,9 @@ const sessions = new Map() // username -> {api, at}
 async function as(name) {
   await srv.ready
   const s = sessions.get(name)
-  if (s && now - s.at < 3 * 3600) return s.api
+  if (s && clock.now - s.at < 3 * 3600) return s.api
   const api = srv.client.as(await srv.client.login(name))
-  sessions.set(name, { api, at: now })
+  sessions.set(name, { api, at: clock.now })
   return api
 }
 
@@ -163,7 +158,7 @@ describe('desk', () => {
     assertProblem(await post({ lead_id: lead.id + 100000, outcome: 'not_interested' }), 409, 'not_current_lead')
     assertProblem(await post({ lead_id: lead.id, outcome: 'maybe_later' }), 400, 'invalid_outcome')
     assertProblem(await post({ lead_id: lead.id, outcome: 'callback' }), 400, 'callback_time_required')
-    assertProblem(await post({ lead_id: lead.id, outcome: 'callback', callback_at: iso(now - 60) }), 400, 'callback_in_past')
+    assertProblem(await post({ lead_id: lead.id, outcome: 'callback', callback_at: iso(clock.now - 60) }), 400, 'callback_in_past')
     assertProblem(await d1.post('/api/v1/desk/outcome', { body: { lead_id: lead.id, outcome: 'later' }, lang: 'en' }),
       400, 'invalid_outcome', { lang: 'en' })
     assert.equal((await desk(d1)).lead.id, lead.id, 'nothing was recorded: the same lead is still current')
@@ -266,7 +261,7 @@ describe('desk', () => {
   test('a callback comes back once its time passes, before due retries and new leads', async () => {
     await deal('callback', 'd4')
     const d4 = await as('d4')
-    const t1 = now
+    const t1 = clock.now
     const l1 = (await desk(d4)).lead
     let r = await outcome(d4, l1, 'callback', { callback_at: iso(t1 + 30 * 60), note: '半小时后回电' })
     const l2 = r.lead
@@ -362,19 +357,7 @@ describe('desk', () => {
     // Every answer an agent can get: no key that counts leads.
     const COUNTS = /(^|_)(count|counts|total|totals|queue|queued|remaining|left|leads|number|num|size|stock_count)($|_)/i
     const answers = [few, many, next, (await d8.get('/api/v1/me')).body]
-    const bad = []
-    const walk = (v, path) => {
-      if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`))
-      else if (v && typeof v === 'object') {
-        for (const [k, x] of Object.entries(v)) {
-          if (path.endsWith('.attributes')) continue
-          if (COUNTS.test(k)) bad.push(`${path}.${k}`)
-          walk(x, `${path}.${k}`)
-        }
-      }
-    }
-    answers.forEach((a, i) => walk(a, `answer${i}`))
-    assert.deepEqual(bad, [])
+    assert.deepEqual(keysMatching(answers, COUNTS), [])
   })
 
   test('pull: 403 pull_disabled when off; with a quota of 2, two pulls give leads, the third 429', async () => {

@@ -57,6 +57,42 @@ function waitForBinarySync() {
 // Errors of exec() while the binary is being replaced.
 const REBUILDING = new Set(['ENOENT', 'ETXTBSY', 'EACCES', 'ENOEXEC'])
 
+/**
+ * A clock for `dialdeck serve --clock-file`: Unix seconds in dir/now, starting at `start`.
+ * clock.now is the time written last; it only moves forward (set / advance).
+ */
+export function testClock(dir, start) {
+  const clock = {
+    file: join(dir, 'now'),
+    now: start,
+    set(t) {
+      assert.ok(t >= clock.now, 'the test clock only moves forward')
+      clock.now = t
+      writeFileSync(clock.file, `${t}\n`)
+    },
+    advance: (seconds) => clock.set(clock.now + seconds),
+  }
+  writeFileSync(clock.file, `${start}\n`)
+  return clock
+}
+
+/** The paths (answer0.a.b …) of keys anywhere in `answers` that match `pattern`, skipping lead attributes. */
+export function keysMatching(answers, pattern) {
+  const found = []
+  const walk = (v, path) => {
+    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`))
+    else if (v && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (path.endsWith('.attributes')) continue
+        if (pattern.test(k)) found.push(`${path}.${k}`)
+        walk(x, `${path}.${k}`)
+      }
+    }
+  }
+  answers.forEach((a, i) => walk(a, `answer${i}`))
+  return found
+}
+
 export function tempDir(prefix = 'dialdeck-api-') {
   return mkdtempSync(join(tmpdir(), prefix))
 }

@@ -11,21 +11,16 @@ import { randomUUID } from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addDepartment, addUsers, assertProblem, cli, cliOk, importLeads, setSettings, tempDir, useServer, writeLeadsCsv } from './helpers.mjs'
+import { addDepartment, addUsers, assertProblem, cli, cliOk, importLeads, setSettings, tempDir, useServer, writeLeadsCsv, testClock } from './helpers.mjs'
 
 const files = tempDir('dialdeck-leak-')
-const clockFile = join(files, 'now')
 // 2026-11-23 10:00 China time (UTC+8). The clock only moves forward.
 const T0 = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000
-let now = T0
-function setClock(t) {
-  assert.ok(t >= now, 'the test clock only moves forward')
-  now = t
-  writeFileSync(clockFile, `${t}\n`)
-}
-const advance = (seconds) => setClock(now + seconds)
+const clock = testClock(files, T0)
+const clockFile = clock.file
+const setClock = clock.set
+const advance = clock.advance
 const iso = (t) => new Date(t * 1000).toISOString().replace('.000Z', 'Z') // as the server writes it
-writeFileSync(clockFile, `${T0}\n`)
 after(() => rmSync(files, { recursive: true, force: true }))
 
 const user = {} // username -> user JSON
@@ -68,9 +63,9 @@ const sessions = new Map()
 async function as(name) {
   await srv.ready
   const s = sessions.get(name)
-  if (s && now - s.at < 3 * 3600) return s.api
+  if (s && clock.now - s.at < 3 * 3600) return s.api
   const api = srv.client.as(await srv.client.login(name))
-  sessions.set(name, { api, at: now })
+  sessions.set(name, { api, at: clock.now })
   return api
 }
 
@@ -110,14 +105,14 @@ describe('reveal budget', () => {
   test('past the budget the desk locks; the outcome on screen is still recorded', async () => {
     const e1 = await as('e1')
     let lead = (await desk('e1')).lead
-    shownAt.push(now)
+    shownAt.push(clock.now)
     for (let i = 0; i < 2; i++) {
       advance(30)
       const r = await outcome(e1, lead.id)
       assert.equal(r.status, 200, r.text)
       lead = r.body.lead
       assert.ok(lead, 'a next lead within the budget')
-      shownAt.push(now)
+      shownAt.push(clock.now)
     }
     // the third lead is on screen: reloading shows it again, it is no new reveal
     advance(30)
@@ -130,7 +125,7 @@ describe('reveal budget', () => {
     assertProblem(r, 429, 'reveal_budget_exceeded')
     assert.ok(Number(r.headers.get('retry-after')) > 0, 'Retry-After')
     // the window frees a reveal when the first one is an hour old
-    assert.equal(Number(r.headers.get('retry-after')), shownAt[0] + 3600 - now)
+    assert.equal(Number(r.headers.get('retry-after')), shownAt[0] + 3600 - clock.now)
     const rec = await audit(`action=lead.outcome&target=lead:${lead.id}`)
     assert.equal(rec.length, 1, 'the outcome was recorded')
     assert.equal(rec[0].detail.outcome, 'interested')
@@ -178,7 +173,7 @@ describe('reveal budget', () => {
     assert.equal(r.status, 200, r.text)
     assert.equal(r.body.acknowledged, true)
     assert.equal(r.body.acknowledged_by, 'meast')
-    assert.equal(r.body.acknowledged_at, iso(now))
+    assert.equal(r.body.acknowledged_at, iso(clock.now))
     assert.equal((await alerts('meast', 'open=1&kind=reveal_budget')).items.length, 0)
     assert.equal((await alerts('meast', 'kind=reveal_budget')).items.length, 1, 'kept, as handled')
     const again = await (await as('meast')).post(`/api/v1/alerts/${alert.id}/ack`)
@@ -270,7 +265,7 @@ async function exportBatch(name, who, opts) {
 }
 const logins = new Map()
 async function login(name) {
-  if (!logins.has(name) || now - logins.get(name).at > 3 * 3600) logins.set(name, { s: await srv.client.login(name), at: now })
+  if (!logins.has(name) || clock.now - logins.get(name).at > 3 * 3600) logins.set(name, { s: await srv.client.login(name), at: clock.now })
   return logins.get(name).s
 }
 

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -31,13 +31,11 @@ let batchId
 
 before(async () => {
   server = await startServer(({ db, tmp }) => {
-    const add = (u, role, ...extra) =>
-      cli(['user', 'add', u.username, '--role', role, ...extra, '--password-stdin', '--db', db], `${u.password}\n`)
-    add(ADMIN, 'admin')
+    addUser(db, ADMIN, 'admin')
     cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    add(MANAGER, 'manager', '--department', 'SALES')
-    add(A1, 'agent', '--department', 'SALES', '--display-name', A1.display)
-    add(A2, 'agent', '--department', 'SALES', '--display-name', A2.display)
+    addUser(db, MANAGER, 'manager', '--department', 'SALES')
+    addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display)
+    addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display)
     const file = join(tmp, 'leads.csv')
     writeFileSync(file, CSV, 'utf8')
     const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', BATCH, '--quality', 'A']))

@@ -32,6 +32,11 @@ export function cli(args, input) {
   return execFileSync(BIN, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], timeout: 30_000 })
 }
 
+/** Adds user u ({ username, password }) with a role to database db; extra: more `user add` options. */
+export function addUser(db, u, role, ...extra) {
+  return cli(['user', 'add', u.username, '--role', role, ...extra, '--password-stdin', '--db', db], `${u.password}\n`)
+}
+
 /**
  * Starts `dialdeck serve` on a fresh database in a temp dir.
  * setup({ db, tmp }) runs first (CLI-created users …).
@@ -144,4 +149,15 @@ export async function choose(page, selectTestId, optionText) {
   await tid(page, selectTestId).click()
   const option = page.locator('.el-select-dropdown__item:visible', { hasText: optionText }).first()
   await option.click()
+}
+
+/** The body rows of the Element Plus table with this data-test. */
+export const tableRows = (page, testId) => page.locator(`[data-test="${testId}"] .el-table__body-wrapper tbody tr`)
+
+/** Clicks the confirming (primary or danger) button of the open ElMessageBox and waits until it closes. */
+export async function confirmBox(page) {
+  const box = page.locator('.el-message-box:visible')
+  await box.waitFor()
+  await box.locator('.el-message-box__btns .el-button--primary, .el-message-box__btns .el-button--danger').last().click()
+  await box.waitFor({ state: 'hidden' })
 }

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -29,13 +29,11 @@ let db
 before(async () => {
   server = await startServer(({ db: file, tmp }) => {
     db = file
-    const add = (u, role, ...extra) =>
-      cli(['user', 'add', u.username, '--role', role, ...extra, '--password-stdin', '--db', db], `${u.password}\n`)
-    add(ADMIN, 'admin')
+    addUser(db, ADMIN, 'admin')
     cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    add(MANAGER, 'manager', '--department', 'SALES')
-    const a1 = JSON.parse(add(A1, 'agent', '--department', 'SALES', '--display-name', A1.display).trim().split('\n').pop())
-    const a2 = JSON.parse(add(A2, 'agent', '--department', 'SALES', '--display-name', A2.display).trim().split('\n').pop())
+    addUser(db, MANAGER, 'manager', '--department', 'SALES')
+    const a1 = JSON.parse(addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display).trim().split('\n').pop())
+    const a2 = JSON.parse(addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display).trim().split('\n').pop())
     for (const [name, agent, from] of [['一号楼', a1, 1000], ['二号楼', a2, 2000]]) {
       const file = join(tmp, `${agent.username}.csv`)
       writeFileSync(file, csv(from), 'utf8')

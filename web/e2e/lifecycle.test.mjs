@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, confirmBox, startServer, launchBrowser, newPage, shot, tid, tableRows, login as loginAt, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -27,9 +27,8 @@ const batch = {}
 
 before(async () => {
   server = await startServer(({ db, tmp }) => {
-    const add = (u, role) => cli(['user', 'add', u.username, '--role', role, '--password-stdin', '--db', db], `${u.password}\n`)
-    add(ADMIN, 'admin')
-    add(MANAGER, 'manager')
+    addUser(db, ADMIN, 'admin')
+    addUser(db, MANAGER, 'manager')
     for (const [name, names, prefix] of [[BATCH, NAMES, '1391234'], [OTHER, NAMES.slice(0, 2), '1501234']]) {
       const file = join(tmp, `${prefix}.csv`)
       writeFileSync(file, csv(names, prefix), 'utf8')
@@ -50,15 +49,7 @@ after(async () => {
 const login = (page, user) => loginAt(page, base, user)
 /** The <input> of an Element Plus field, whether data-test sits on it or around it. */
 const field = (page, id) => page.locator(`input[data-test="${id}"], [data-test="${id}"] input`).first()
-const binRows = (page) => page.locator('[data-test="bin-table"] .el-table__body-wrapper tbody tr')
-
-/** Clicks the primary button of the open ElMessageBox. */
-async function confirmBox(page) {
-  const box = page.locator('.el-message-box:visible')
-  await box.waitFor()
-  await box.locator('.el-message-box__btns .el-button--primary, .el-message-box__btns .el-button--danger').last().click()
-  await box.waitFor({ state: 'hidden' })
-}
+const binRows = (page) => tableRows(page, 'bin-table')
 
 test('admin: delete a batch → recycle bin → restore → delete again → clear for good', async () => {
   const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })

@@ -10,7 +10,7 @@ import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, confirmBox, startServer, launchBrowser, newPage, shot, tid, tableRows, login as loginAt, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -24,12 +24,10 @@ let browser
 
 before(async () => {
   server = await startServer(({ db, tmp }) => {
-    const add = (u, role, ...extra) =>
-      cli(['user', 'add', u.username, '--role', role, ...extra, '--password-stdin', '--db', db], `${u.password}\n`)
-    add(ADMIN, 'admin')
+    addUser(db, ADMIN, 'admin')
     cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    add(MANAGER, 'manager', '--department', 'SALES')
-    add(AGENT, 'agent', '--department', 'SALES', '--display-name', AGENT.display)
+    addUser(db, MANAGER, 'manager', '--department', 'SALES')
+    addUser(db, AGENT, 'agent', '--department', 'SALES', '--display-name', AGENT.display)
     const file = join(tmp, 'leads.csv')
     writeFileSync(file, CSV, 'utf8')
     const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', '公海测试', '--quality', 'A']))
@@ -53,14 +51,6 @@ after(async () => {
 })
 
 const login = (page, user) => loginAt(page, base, user)
-const rows = (page, table) => page.locator(`[data-test="${table}"] .el-table__body-wrapper tbody tr`)
-
-async function confirmBox(page) {
-  const box = page.locator('.el-message-box:visible')
-  await box.waitFor()
-  await box.locator('.el-message-box__btns .el-button--primary').last().click()
-  await box.waitFor({ state: 'hidden' })
-}
 
 test('agent: the current lead warns before it is recycled; 跟进 brings an expiring prospect back', async () => {
   const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
@@ -141,9 +131,9 @@ test('manager: the pool page, recycle now, lock and unlock; the home page summar
     await page.waitForFunction(() => document.querySelectorAll('[data-test="pool-table-expiring"] tbody tr').length === 3)
     await page.waitForFunction(() => document.querySelector('[data-test="pool-locked"] .num')?.textContent.trim() === '1')
     await page.locator('.el-tabs__item', { hasText: '已锁定' }).click()
-    await rows(page, 'pool-table-locked').first().waitFor()
-    assert.equal(await rows(page, 'pool-table-locked').count(), 1)
-    assert.match(await rows(page, 'pool-table-locked').first().innerText(), /mgr/)
+    await tableRows(page, 'pool-table-locked').first().waitFor()
+    assert.equal(await tableRows(page, 'pool-table-locked').count(), 1)
+    assert.match(await tableRows(page, 'pool-table-locked').first().innerText(), /mgr/)
     await shot(page, '63-pool-locked')
     await noMessages(page)
     await tid(page, 'pool-unlock').click()

@@ -1,7 +1,5 @@
 #include "modules/audit/audit_routes.hpp"
 
-#include <charconv>
-
 #include "modules/desk/desk_service.hpp"  // ParseIso8601
 
 namespace dd::audit {
@@ -17,15 +15,8 @@ nlohmann::json VerifyReportJson(const VerifyReport& r) {
 
 Result<http::Response> ListAudit(db::Database& db, const AuditLog& log, http::RouteContext& ctx) {
   ListFilter f;
-  auto int_param = [&](const char* name) -> std::optional<int64_t> {
-    std::string v = ctx.req.QueryParam(name);
-    int64_t n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
-    return n;
-  };
-  if (auto l = int_param("limit")) f.limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 500));
-  f.before_id = int_param("before_id");
+  if (auto l = ctx.QueryInt("limit")) f.limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 500));
+  f.before_id = ctx.QueryInt("before_id");
   f.action = ctx.req.QueryParam("action");
   f.actor = ctx.req.QueryParam("actor");
   f.target = ctx.req.QueryParam("target");
@@ -34,7 +25,7 @@ Result<http::Response> ListAudit(db::Database& db, const AuditLog& log, http::Ro
   auto time_param = [&](const char* name, bool end_of_day) -> Result<std::optional<int64_t>> {
     const std::string v = ctx.req.QueryParam(name);
     if (v.empty()) return std::optional<int64_t>();
-    if (auto n = int_param(name)) return std::optional<int64_t>(*n);
+    if (auto n = ctx.QueryInt(name)) return std::optional<int64_t>(*n);
     if (v.size() == 10) {
       if (auto t = desk::ParseIso8601(v + "T00:00:00+08:00")) {
         return std::optional<int64_t>(*t + (end_of_day ? 86400 : 0));

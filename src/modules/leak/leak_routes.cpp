@@ -1,33 +1,21 @@
 #include "modules/leak/leak_routes.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 
 namespace dd::leak {
-namespace {
 
 using http::Response;
 using nlohmann::json;
-
-std::optional<int64_t> IntParam(const http::RouteContext& ctx, std::string_view name) {
-  std::string v = ctx.req.QueryParam(name);
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (v.empty() || ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
-  return n;
-}
-
-}  // namespace
 
 Result<Response> ListAlerts(LeakService& svc, http::RouteContext& ctx) {
   AlertFilter f;
   const std::string open = ctx.req.QueryParam("open");
   f.open_only = open == "1" || open == "true";
   f.kind = ctx.req.QueryParam("kind");
-  f.agent_id = IntParam(ctx, "agent_id");
-  f.before_id = IntParam(ctx, "before_id");
-  if (auto l = IntParam(ctx, "limit")) f.limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 500));
+  f.agent_id = ctx.QueryInt("agent_id");
+  f.before_id = ctx.QueryInt("before_id");
+  if (auto l = ctx.QueryInt("limit")) f.limit = static_cast<int>(std::clamp<int64_t>(*l, 1, 500));
   DD_ASSIGN_OR_RETURN(json out, svc.ListAlerts(ctx.actor_ref(), f));
   return Response::Json(200, out);
 }

@@ -1,29 +1,11 @@
 #include "modules/lifecycle/lifecycle_routes.hpp"
 
-#include <charconv>
-
 #include "core/json_fields.hpp"
 
 namespace dd::lifecycle {
 
 using http::Response;
 using nlohmann::json;
-
-namespace {
-
-// An optional positive integer query parameter; 400 invalid_field when present but bad.
-Result<std::optional<int64_t>> QueryInt(const http::RouteContext& ctx, const char* name) {
-  const std::string v = ctx.req.QueryParam(name);
-  if (v.empty()) return std::optional<int64_t>();
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n <= 0) {
-    return InvalidArgument("invalid_field", {{"field", name}});
-  }
-  return std::optional<int64_t>(n);
-}
-
-}  // namespace
 
 Result<Response> PostDeleteLeads(LifecycleService& svc, http::RouteContext& ctx) {
   DD_ASSIGN_OR_RETURN(json body, ctx.JsonBody());
@@ -40,9 +22,9 @@ Result<Response> GetBatchCounts(LifecycleService& svc, http::RouteContext& ctx) 
 
 Result<Response> ListBin(LifecycleService& svc, http::RouteContext& ctx) {
   BinQuery q;
-  DD_ASSIGN_OR_RETURN(auto page, QueryInt(ctx, "page"));
-  DD_ASSIGN_OR_RETURN(auto size, QueryInt(ctx, "page_size"));
-  DD_ASSIGN_OR_RETURN(q.batch_id, QueryInt(ctx, "batch_id"));
+  DD_ASSIGN_OR_RETURN(auto page, ctx.PositiveQueryInt("page"));
+  DD_ASSIGN_OR_RETURN(auto size, ctx.PositiveQueryInt("page_size"));
+  DD_ASSIGN_OR_RETURN(q.batch_id, ctx.PositiveQueryInt("batch_id"));
   if (page) q.page = static_cast<int>(std::min<int64_t>(*page, 1'000'000));
   if (size) q.page_size = static_cast<int>(std::min<int64_t>(*size, 200));
   DD_ASSIGN_OR_RETURN(json out, svc.ListBin(q));

@@ -89,15 +89,6 @@ db::Params Concat(std::initializer_list<const db::Params*> parts) {
   return out;
 }
 
-int64_t DaysFromCivil(int y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<int64_t>(era) * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 // body[key] as a JSON array of positive integer ids: distinct and sorted,
 // 1..kMaxIds of them.
 Result<std::vector<int64_t>> IdList(const json& body, const char* key) {

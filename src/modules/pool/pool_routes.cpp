@@ -1,27 +1,9 @@
 #include "modules/pool/pool_routes.hpp"
 
-#include <charconv>
-
 namespace dd::pool {
 
 using http::Response;
 using nlohmann::json;
-
-namespace {
-
-// An optional positive integer query parameter; 400 invalid_field when present but bad.
-Result<std::optional<int64_t>> QueryInt(const http::RouteContext& ctx, const char* name) {
-  const std::string v = ctx.req.QueryParam(name);
-  if (v.empty()) return std::optional<int64_t>();
-  int64_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n <= 0) {
-    return InvalidArgument("invalid_field", {{"field", name}});
-  }
-  return std::optional<int64_t>(n);
-}
-
-}  // namespace
 
 Result<Response> GetOverview(PoolService& svc, http::RouteContext& ctx) {
   DD_ASSIGN_OR_RETURN(json out, svc.Overview(ctx.actor_ref()));
@@ -32,8 +14,8 @@ Result<Response> ListHeld(PoolService& svc, http::RouteContext& ctx) {
   HeldQuery q;
   const std::string state = ctx.req.QueryParam("state");
   if (!state.empty()) q.state = state;
-  DD_ASSIGN_OR_RETURN(auto page, QueryInt(ctx, "page"));
-  DD_ASSIGN_OR_RETURN(auto size, QueryInt(ctx, "page_size"));
+  DD_ASSIGN_OR_RETURN(auto page, ctx.PositiveQueryInt("page"));
+  DD_ASSIGN_OR_RETURN(auto size, ctx.PositiveQueryInt("page_size"));
   if (page) q.page = static_cast<int>(std::min<int64_t>(*page, 1'000'000));
   if (size) q.page_size = static_cast<int>(std::min<int64_t>(*size, 200));
   DD_ASSIGN_OR_RETURN(json out, svc.ListHeld(ctx.actor_ref(), q));

@@ -23,7 +23,7 @@ const advance = clock.advance
 const iso = (t) => new Date(t * 1000).toISOString()
 after(() => rmSync(files, { recursive: true, force: true }))
 
-const AGENTS = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'dm1', 'dm2']
+const AGENTS = ['d1', 'd2', 'd3', 'd4', 'd5', 'd6', 'd7', 'd8', 'd9', 'dm1', 'dm2', 'dp']
 const batch = {} // name -> {id, phones}
 const user = {} // username -> user JSON
 
@@ -63,6 +63,7 @@ const srv = useServer({
     add('low20', 20)
     add('mgr1', 12)
     add('mgr2', 3)
+    add('leave', 3)
   },
 })
 
@@ -385,6 +386,34 @@ describe('desk', () => {
       assert.notEqual(pulled[0], pulled[1])
       assertProblem(await d9.post('/api/v1/desk/pull'), 429, 'pull_quota_reached')
       assert.equal((await desk(d9)).lead, null)
+    } finally {
+      await setting('pull_mode', 0)
+    }
+  })
+
+  test('an agent on leave (paused) gets nothing: the lead on screen can still be answered, no next lead, no pull', async () => {
+    await deal('leave', 'dp')
+    const dp = await as('dp')
+    const boss = await as('boss')
+    const first = (await desk(dp)).lead
+    assert.ok(first, 'a lead before the leave')
+    const pause = await boss.patch(`/api/v1/agents/${user.dp.id}`, { body: { agent_status: 'paused' } })
+    assert.equal(pause.status, 200, pause.text)
+    await setting('pull_mode', 1)
+    try {
+      const o = await outcome(dp, first, 'no_answer')
+      assert.equal(o.lead, null, 'two leads are still queued, but none is shown while on leave')
+      assert.equal(o.can_pull, false)
+      const again = await desk(dp)
+      assert.equal(again.lead, null)
+      assert.equal(again.can_pull, false)
+      assertProblem(await dp.post('/api/v1/desk/pull'), 403, 'agent_paused')
+      const back = await boss.patch(`/api/v1/agents/${user.dp.id}`, { body: { agent_status: 'active' } })
+      assert.equal(back.status, 200, back.text)
+      const after = (await desk(dp)).lead
+      assert.ok(after, 'back from leave: the queue continues')
+      assert.ok(batch.leave.phones.includes(digits(after)))
+      assert.notEqual(after.id, first.id)
     } finally {
       await setting('pull_mode', 0)
     }

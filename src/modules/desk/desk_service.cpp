@@ -108,8 +108,18 @@ bool DeskService::Callable(const Rules& rules, const std::string& timezone, int6
   return m >= rules.from_min && m < rules.to_min;
 }
 
+Result<bool> DeskService::Paused(db::Connection& conn, const Actor& agent) {
+  DD_ASSIGN_OR_RETURN(
+      auto row, conn.QueryOne("SELECT agent_status FROM users WHERE id = ?", {agent.user_id}));
+  return row && row->Text(0) == "paused";
+}
+
 Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
                                       const Rules& rules) {
+  // An agent on leave gets nothing: no lead is shown (an outcome for the lead
+  // already on screen is still recorded) and nothing is drawn from the pool.
+  DD_ASSIGN_OR_RETURN(bool paused, Paused(conn, agent));
+  if (paused) return int64_t{0};
   DD_ASSIGN_OR_RETURN(
       auto current,
       conn.QueryOne(
@@ -188,7 +198,8 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
           {agent.user_id, rules.low_stock}));
   out["low_stock"] = left->Int(0) < rules.low_stock;
   if (lead_id == 0) {
-    if (rules.pull_mode) {
+    DD_ASSIGN_OR_RETURN(bool paused, Paused(conn, agent));
+    if (rules.pull_mode && !paused) {
       // Within the daily claim cap and the holding cap (a flag, never a count).
       DD_ASSIGN_OR_RETURN(int64_t claims, pool::ClaimsToday(conn, agent.user_id, clock_.Now()));
       bool can = claims < rules.pool.claim_cap;
@@ -364,6 +375,8 @@ Result<json> DeskService::Pull(const Actor& agent) {
   json out;
   std::optional<Error> locked;
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+    DD_ASSIGN_OR_RETURN(bool paused, Paused(*conn, agent));
+    if (paused) return Error(ErrorCode::kPermissionDenied, "agent_paused");
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
     if (id == 0 && !locked) {  // a pulled lead is shown at once: mind the reveal budget first
       if (auto budget = leak_.BeforeReveal(*conn, agent, rules.leak); !budget.ok()) {

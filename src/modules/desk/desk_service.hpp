@@ -95,6 +95,8 @@ class DeskService {
   // the next one. Returns its id or 0; reveal_budget_exceeded when a new lead
   // is due but the reveal budget is spent (see ShowNextOrLock).
   Result<int64_t> ShowNext(db::Connection& conn, const Actor& agent, const Rules& rules);
+  // The agent is on leave (users.agent_status 'paused').
+  Result<bool> Paused(db::Connection& conn, const Actor& agent);
   // ShowNext, but a reveal_budget_exceeded error goes to `*locked` (and 0 is
   // returned), so the transaction still commits the outcome and the alert.
   Result<int64_t> ShowNextOrLock(db::Connection& conn, const Actor& agent, const Rules& rules,

@@ -142,6 +142,7 @@ describe('desk', () => {
     assert.equal(lead.phone_display.replace(/\s/g, ''), digits(lead))
     assert.notEqual(lead.phone_display, digits(lead), 'the display form is grouped')
     for (const k of ['region', 'carrier']) assert.ok(typeof lead[k] === 'string' && lead[k].length > 0, `${k}: ${lead[k]}`)
+    assert.equal(lead.area, '', 'no area column in this file')
     assert.deepEqual(lead.attributes, { 楼盘: '万科城', 备注: 'VIP客户' })
     assert.deepEqual(lead.history, [])
     assert.equal(typeof body.low_stock, 'boolean')

@@ -144,6 +144,9 @@ test('agent works the desk: one lead at a time, no counts', async () => {
     assert.match(await phone.innerText(), /^138 1234 56\d\d$/)
     assert.ok(NAMES.includes((await tid(page, 'desk-name').innerText()).trim()))
     assert.match(await tid(page, 'desk-attributes').innerText(), /楼盘\s*万科城/)
+    // The file's 区域 column and the number's own region, both labelled.
+    assert.match(await tid(page, 'desk-area').innerText(), /地区\s*深圳/)
+    assert.match(await tid(page, 'desk-where').innerText(), /号码归属地/)
     await tid(page, 'desk-low-stock').waitFor()
     assert.match(await tid(page, 'desk-low-stock').innerText(), /存量不足，请联系主管/)
     assert.equal(await page.locator('[data-test="desk-lead"]').count(), 1, 'exactly one lead')

@@ -215,7 +215,7 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
   DD_ASSIGN_OR_RETURN(auto row,
                       conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
                                     "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
-                                    "locked, COALESCE(assigned_at, created_at), followed_at "
+                                    "locked, COALESCE(assigned_at, created_at), followed_at, area "
                                     "FROM leads WHERE id = ?",
                                     {lead_id}));
   if (!row) return out;
@@ -239,8 +239,9 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                  {"name", row->Text(1)},
                  {"phone", phone},
                  {"phone_display", c.phone ? c.phone->display : phone},
-                 {"region", row->Text(3)},
+                 {"region", row->Text(3)},  // of the number (geocoder): 号码归属地
                  {"carrier", row->Text(4)},
+                 {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
                  {"attributes", attrs.is_object() ? attrs : json::object()},
                  {"history", history},
                  {"status", row->Text(6)},

@@ -22,10 +22,6 @@ bool Opens(const vault::Vault& v, const std::string& check) {
   return r.ok() && *r == kCheck;
 }
 
-db::Value Stored(const vault::Vault& v, std::string_view plain) {
-  return v.encrypted() ? db::Value::Blob(v.Seal(plain)) : db::Value(plain);
-}
-
 // Rewrites every lead and do-not-call row whose blind index is missing
 // (`all` = false) or every row (`all` = true, a key rotation): open with
 // `from`, seal and index with `to`. Runs inside the caller's transaction.
@@ -47,11 +43,11 @@ Status Reseal(db::Connection& conn, const vault::Vault& from, const vault::Vault
         db::Params p;
         DD_ASSIGN_OR_RETURN(std::string phone, from.Open(r.Text(1)));
         p.emplace_back(to.PhoneKey(phone));
-        p.push_back(Stored(to, phone));
+        p.push_back(db::Value::Blob(to.Seal(phone)));
         if (leads) {
           for (size_t c = 1; c < 3; ++c) {
             DD_ASSIGN_OR_RETURN(std::string v, from.Open(r.Text(c + 1)));
-            p.push_back(Stored(to, v));
+            p.push_back(db::Value::Blob(to.Seal(v)));
           }
         }
         p.emplace_back(last);

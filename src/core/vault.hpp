@@ -38,8 +38,8 @@ class Vault {
   // The blind index of an E.164 number (never 0).
   int64_t PhoneKey(std::string_view e164) const;
 
-  // What to store for `plain`: with encryption on, 0x01 | nonce | ciphertext
-  // (a blob); off, `plain` itself. Thread-safe.
+  // What to store for `plain` (always as a BLOB): with encryption on,
+  // 0x01 | nonce | ciphertext; off, `plain` itself. Thread-safe.
   std::string Seal(std::string_view plain) const;
   void SealInto(std::string_view plain, std::string* out) const;
 

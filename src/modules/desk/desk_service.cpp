@@ -198,11 +198,12 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
           {agent.user_id, rules.low_stock}));
   out["low_stock"] = left->Int(0) < rules.low_stock;
   if (lead_id == 0) {
-    DD_ASSIGN_OR_RETURN(bool paused, Paused(conn, agent));
-    if (rules.pull_mode && !paused) {
-      // Within the daily claim cap and the holding cap (a flag, never a count).
+    if (rules.pull_mode) {
+      // Not on leave, within the daily claim cap and the holding cap (a
+      // flag, never a count).
+      DD_ASSIGN_OR_RETURN(bool paused, Paused(conn, agent));
       DD_ASSIGN_OR_RETURN(int64_t claims, pool::ClaimsToday(conn, agent.user_id, clock_.Now()));
-      bool can = claims < rules.pool.claim_cap;
+      bool can = !paused && claims < rules.pool.claim_cap;
       if (can && rules.pool.holding_cap > 0) {
         DD_ASSIGN_OR_RETURN(int64_t held,
                             pool::HoldingCount(conn, agent.user_id, rules.pool.holding_cap));
@@ -349,9 +350,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
           "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
           "created_at) VALUES (?, ?, '', 'desk', ?, ?, ?) "
           "ON CONFLICT (phone_key) DO NOTHING",
-          {lead->Int(5),
-           vault_.encrypted() ? db::Value::Blob(lead->Text(4)) : db::Value(lead->Text(4)),
-           agent.user_id, agent.username, now}));
+          {lead->Int(5), db::Value::Blob(lead->Text(4)), agent.user_id, agent.username, now}));
     }
     json detail = {{"outcome", o}, {"status", status}};
     if (attempts != lead->Int(3)) detail["attempts"] = attempts;

@@ -473,11 +473,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
     auto bind = [&](db::BulkStatement* ins, int base, const Pending& l) {
       ins->BindInt(base + 1, batch_id);
       ins->BindInt(base + 2, l.phone_key);
-      if (vault_.encrypted()) {
-        ins->BindBlob(base + 3, l.phone_stored);
-      } else {
-        ins->BindText(base + 3, l.phone_stored);
-      }
+      ins->BindBlob(base + 3, l.phone_stored);  // sealed columns are BLOBs
       ins->BindText(base + 4, l.name);
       ins->BindText(base + 5, l.area);
       ins->BindText(base + 6, l.phone.type);
@@ -485,13 +481,8 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       ins->BindText(base + 8, l.phone.carrier);
       ins->BindText(base + 9, l.phone.timezone);
       ins->BindText(base + 10, l.phone.extension);
-      if (vault_.encrypted()) {
-        ins->BindBlob(base + 11, l.alternates_stored);
-        ins->BindBlob(base + 12, l.attributes_stored);
-      } else {
-        ins->BindText(base + 11, l.alternates_stored);
-        ins->BindText(base + 12, l.attributes_stored);
-      }
+      ins->BindBlob(base + 11, l.alternates_stored);
+      ins->BindBlob(base + 12, l.attributes_stored);
       ins->BindText(base + 13, req.quality);
       ins->BindInt(base + 14, l.row);
       ins->BindInt(base + 15, now);
@@ -571,8 +562,12 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   auto run = [&]() -> Status {
     // Inside the write transaction: no other import can add leads meanwhile.
     {
+      // All time (the default) reads the phone_key index alone, not the table.
       DD_ASSIGN_OR_RETURN(
-          auto rows, conn->Query("SELECT phone_key FROM leads WHERE created_at >= ?", {dup_since}));
+          auto rows,
+          dup_since > 0
+              ? conn->Query("SELECT phone_key FROM leads WHERE created_at >= ?", {dup_since})
+              : conn->Query("SELECT phone_key FROM leads"));
       existing = IntSet(rows.size());
       for (const auto& r : rows) existing.Insert(r.Int(0));
     }

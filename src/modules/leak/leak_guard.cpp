@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "modules/intake/intake_service.hpp"  // MaskDigits
+
 namespace dd::leak {
 namespace {
 
@@ -56,16 +58,6 @@ Result<bool> AlertSince(db::Connection& conn, int64_t agent_id, std::string_view
   return row.has_value();
 }
 
-// Same rule as the rejects download (intake::MaskDigits).
-std::string MaskNumber(std::string_view d) {
-  const size_t n = d.size();
-  if (n == 0) return "";
-  if (n >= 8) return std::string(d.substr(0, 3)) + "****" + std::string(d.substr(n - 4));
-  if (n >= 4)
-    return std::string(d.substr(0, 1)) + std::string(n - 3, '*') + std::string(d.substr(n - 2));
-  return std::string(n, '*');
-}
-
 std::string MaskDigitRuns(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -89,7 +81,7 @@ std::string MaskDigitRuns(std::string_view text) {
       }
     }
     if (digits.size() >= 7) {
-      out += MaskNumber(digits);
+      out += intake::MaskDigits(digits);
     } else {
       out.append(text.substr(i, end - i));
     }
@@ -103,7 +95,7 @@ void MaskDesk(json& desk, std::string_view national_digits) {
   auto lead = desk.find("lead");
   if (lead == desk.end() || !lead->is_object()) return;
   (*lead)["phone"] = nullptr;
-  (*lead)["phone_display"] = MaskNumber(national_digits);
+  (*lead)["phone_display"] = intake::MaskDigits(national_digits);
   (*lead)["masked"] = true;
   if (auto attrs = lead->find("attributes"); attrs != lead->end() && attrs->is_object()) {
     for (auto& [k, v] : attrs->items()) {

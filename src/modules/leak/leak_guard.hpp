@@ -52,8 +52,6 @@ Result<int64_t> RaiseAlert(db::Connection& conn, const audit::AuditLog& audit, c
 Result<bool> AlertSince(db::Connection& conn, int64_t agent_id, std::string_view kind,
                         int64_t since);
 
-// "13812345678" -> "138****5678" (national digits; see intake::MaskDigits).
-std::string MaskNumber(std::string_view national_digits);
 // Masks every run of 7 or more digits (spaces and dashes inside a run count
 // as part of it) in free text, such as an extra column holding a second number.
 std::string MaskDigitRuns(std::string_view text);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "modules/intake/intake_service.hpp"
 #include "modules/leak/xlsx_export.hpp"
 
 namespace dd::leak {
@@ -12,11 +13,11 @@ namespace {
 using nlohmann::json;
 
 TEST(LeakGuardTest, MasksNumbersLikeTheRejectsFile) {
-  EXPECT_EQ(MaskNumber("13812345678"), "138****5678");
-  EXPECT_EQ(MaskNumber("075512345678"), "075****5678");
-  EXPECT_EQ(MaskNumber("12345"), "1**45");
-  EXPECT_EQ(MaskNumber("123"), "***");
-  EXPECT_EQ(MaskNumber(""), "");
+  EXPECT_EQ(intake::MaskDigits("13812345678"), "138****5678");
+  EXPECT_EQ(intake::MaskDigits("075512345678"), "075****5678");
+  EXPECT_EQ(intake::MaskDigits("12345"), "1**45");
+  EXPECT_EQ(intake::MaskDigits("123"), "***");
+  EXPECT_EQ(intake::MaskDigits(""), "");
 }
 
 TEST(LeakGuardTest, MasksLongDigitRunsInText) {

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 
+#include "modules/intake/batch_keys.hpp"
+
 namespace dd::app {
 namespace {
 
@@ -60,6 +62,8 @@ Status Reseal(db::Connection& conn, const vault::Vault& from, const vault::Vault
       }
     }
   }
+  // The import's duplicate check keeps the batches' keys apart: rebuilt.
+  if (report->leads > 0) DD_RETURN_IF_ERROR(intake::MarkAllBatchKeysStale(conn));
   return {};
 }
 

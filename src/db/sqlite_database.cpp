@@ -2,7 +2,9 @@
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "db/database.hpp"
@@ -199,10 +201,81 @@ class SqliteConnection final : public Connection {
   std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk_;
 };
 
+// WAL checkpoints run on a background thread of their own, never inside the
+// commit that filled the WAL: a million-row import or a desk outcome returns
+// once committed, and copying the WAL into the database file (hundreds of MB
+// after an import) happens beside the next requests. Every connection's WAL
+// hook asks for a checkpoint when the WAL holds kCheckpointPages or more; the
+// thread runs PASSIVE checkpoints (never blocking readers or writers) on its
+// own connection. The last connection to close checkpoints what is left, as
+// SQLite always does.
+class Checkpointer {
+ public:
+  static constexpr int kCheckpointPages = 1000;  // SQLite's own auto-checkpoint
+
+  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  static int WalHook(void* self, sqlite3*, const char*, int pages) {
+    if (pages >= kCheckpointPages) static_cast<Checkpointer*>(self)->Request();
+    return SQLITE_OK;
+  }
+
+ private:
+  void Request() {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    pending_ = true;
+    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
+    cv_.notify_all();
+  }
+
+  void Loop() {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+        SQLITE_OK) {
+      spdlog::warn("event=checkpointer_open_failed");
+      sqlite3_close_v2(db);
+      return;
+    }
+    sqlite3_busy_timeout(db, 1000);
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) break;
+      pending_ = false;
+      lock.unlock();
+      int log = 0, done = 0;
+      const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("event=checkpoint_failed rc={}", rc);
+      lock.lock();
+    }
+    lock.unlock();
+    sqlite3_close_v2(db);
+  }
+
+  const std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool pending_ = false;
+  std::thread thread_;
+};
+
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
-  ~SqliteDatabase() override = default;
+  explicit SqliteDatabase(std::string path) : path_(std::move(path)), checkpointer_(path_) {}
+  ~SqliteDatabase() override {
+    std::lock_guard lock(mu_);
+    idle_.clear();  // before the checkpointer their hooks point to
+  }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string Describe() const override { return path_; }
@@ -236,6 +309,7 @@ class SqliteDatabase final : public Database {
     DD_RETURN_IF_ERROR(conn->ExecScript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
         "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
+    sqlite3_wal_hook(db, &Checkpointer::WalHook, &checkpointer_);  // replaces auto-checkpoints
     return std::unique_ptr<Connection>(std::move(conn));
   }
 
@@ -248,6 +322,7 @@ class SqliteDatabase final : public Database {
 
  private:
   std::string path_;
+  Checkpointer checkpointer_;
   std::mutex mu_;
   std::mutex write_mu_;
   std::vector<std::unique_ptr<Connection>> idle_;

@@ -19,6 +19,7 @@
 #include "core/i18n.hpp"
 #include "core/int_set.hpp"
 #include "import/table_reader.hpp"
+#include "modules/intake/batch_keys.hpp"
 
 namespace dd::intake {
 namespace {
@@ -450,6 +451,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   std::vector<Reject> rejects;
   json samples = json::array();
   int64_t batch_id = 0;
+  std::vector<int64_t> stored_keys;  // the batch's numbers, for later duplicate checks
 
   auto reject = [&](int64_t row, const char* bucket, std::string reason, std::string masked,
                     std::string name) {
@@ -525,7 +527,9 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       return false;
     }
     ++imported;
-    return !req.dry_run;
+    if (req.dry_run) return false;
+    stored_keys.push_back(l.phone_key);
+    return true;
   };
   // Runs on the pipeline's prepare thread (rows in file order, one at a time):
   // cleaning, JSON, sealing, and the in-file, do-not-call and existing checks.
@@ -561,16 +565,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
 
   auto run = [&]() -> Status {
     // Inside the write transaction: no other import can add leads meanwhile.
-    {
-      // All time (the default) reads the phone_key index alone, not the table.
-      DD_ASSIGN_OR_RETURN(
-          auto rows,
-          dup_since > 0
-              ? conn->Query("SELECT phone_key FROM leads WHERE created_at >= ?", {dup_since})
-              : conn->Query("SELECT phone_key FROM leads"));
-      existing = IntSet(rows.size());
-      for (const auto& r : rows) existing.Insert(r.Int(0));
-    }
+    DD_ASSIGN_OR_RETURN(existing, LoadBatchKeys(*conn, dup_since));
     if (!req.dry_run) {
       DD_ASSIGN_OR_RETURN(
           auto ins,
@@ -615,6 +610,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
         SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
       }
     }
+    if (!req.dry_run) return StoreBatchKeys(*conn, batch_id, stored_keys);
     return {};
   };
 
@@ -679,6 +675,11 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
                                              {"dnc", dnc_count}}));
     }));
   }
+  // The import's time runs until its rows are committed (the stored copy of
+  // the report was written just before the commit).
+  report["elapsed_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
   SetProgress(req.progress_id, "done", rows_total);
   spdlog::info(
       "event=import batch={} rows={} imported={} invalid={} dup_file={} dup_existing={} dnc={} "

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/json_fields.hpp"
+#include "modules/intake/batch_keys.hpp"
 #include "modules/intake/intake_service.hpp"
 
 namespace dd::lifecycle {
@@ -399,6 +400,9 @@ Result<PurgeCounts> LifecycleService::PurgeLocked(db::Connection& conn, const st
                 "AND NOT EXISTS (SELECT 1 FROM leads l WHERE l.batch_id = batches.id)",
                 {ids}));
   c.batches = batches.changes;
+  // The surviving batches no longer hold the purged numbers.
+  DD_RETURN_IF_ERROR(
+      intake::MarkBatchKeysStale(conn, std::vector<int64_t>(candidates.begin(), candidates.end())));
   if (strip_survivor_samples) {
     // A batch kept for its prospects loses its rejected rows and the
     // samples of them in its stored report (names, masked numbers).

@@ -43,18 +43,19 @@ Status Reseal(db::Connection& conn, const vault::Vault& from, const vault::Vault
       for (const auto& r : rows) {
         last = r.Int(0);
         db::Params p;
-        DD_ASSIGN_OR_RETURN(std::string phone, from.Open(r.Text(1)));
-        p.emplace_back(to.PhoneKey(phone));
-        p.push_back(db::Value::Blob(to.Seal(phone)));
         if (leads) {
-          for (size_t c = 1; c < 3; ++c) {
-            DD_ASSIGN_OR_RETURN(std::string v, from.Open(r.Text(c + 1)));
-            p.push_back(db::Value::Blob(to.Seal(v)));
-          }
+          // Leads leave in the one-value form, whichever form they had.
+          DD_ASSIGN_OR_RETURN(auto s, from.OpenLead(r.Text(1), r.Text(2), r.Text(3)));
+          std::string sealed;
+          to.SealLeadInto(s.phone, s.alternates, s.attributes, &sealed);
+          p = {to.PhoneKey(s.phone), db::Value::Blob(std::move(sealed)), last};
+          sodium_memzero(s.attributes.data(), s.attributes.size());
+        } else {
+          DD_ASSIGN_OR_RETURN(std::string phone, from.Open(r.Text(1)));
+          p = {to.PhoneKey(phone), db::Value::Blob(to.Seal(phone)), last};
         }
-        p.emplace_back(last);
         DD_RETURN_IF_ERROR(conn.Exec(
-            leads ? "UPDATE leads SET phone_key = ?, phone = ?, alternates = ?, attributes = ? "
+            leads ? "UPDATE leads SET phone_key = ?, phone = ?, alternates = X'', attributes = X'' "
                     "WHERE id = ?"
                   : "UPDATE dnc SET phone_key = ?, phone = ? WHERE id = ?",
             p));

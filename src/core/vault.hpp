@@ -52,6 +52,25 @@ class Vault {
 
   static bool IsSealed(std::string_view stored);
 
+  // A lead's secrets are sealed together, as one value in leads.phone (one
+  // AEAD per lead): its number, its other numbers (JSON array) and the extra
+  // columns of its file (JSON object), as 0x02 | phone | 0 | alternates | 0 |
+  // attributes. Leads stored before keep the three in their own columns
+  // (leads.alternates, leads.attributes); those columns are empty for leads
+  // in the one-value form, and OpenLead reads both forms.
+  struct LeadSecrets {
+    std::string phone;
+    std::string alternates = "[]";
+    std::string attributes = "{}";
+  };
+  void SealLeadInto(std::string_view phone, std::string_view alternates,
+                    std::string_view attributes, std::string* out) const;
+  Result<LeadSecrets> OpenLead(std::string_view phone_col, std::string_view alternates_col = {},
+                               std::string_view attributes_col = {}) const;
+  // OpenLead() for display paths: what does not open comes back empty.
+  LeadSecrets OpenLeadOr(std::string_view phone_col, std::string_view alternates_col = {},
+                         std::string_view attributes_col = {}) const;
+
  private:
   Vault() = default;
   bool encrypted_ = false;

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "core/crypto.hpp"
 #include "core/int_set.hpp"
@@ -60,6 +61,56 @@ TEST_F(VaultTest, PlainModeStoresValuesAsGiven) {
   // A sealed value cannot be opened without the key.
   const Vault e = Vault::Encrypted(NewMasterKey());
   EXPECT_FALSE(p.Open(e.Seal("x")).ok());
+}
+
+TEST_F(VaultTest, ALeadsSecretsAreOneSealedValue) {
+  const Vault v = Vault::Encrypted(NewMasterKey());
+  // An attribute with the separator itself (JSON escapes control characters,
+  // but the split must not depend on more than the first two).
+  const std::string attrs = R"({"楼盘":"万科城","备注":"a\u0000b"})";
+  std::string sealed;
+  v.SealLeadInto("+8613812345678", R"(["+8613912345678"])", attrs, &sealed);
+  EXPECT_TRUE(Vault::IsSealed(sealed));
+  for (const char* secret : {"13812345678", "13912345678", "万科城"})
+    EXPECT_EQ(sealed.find(secret), std::string::npos) << secret;
+  auto s = v.OpenLead(sealed);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->phone, "+8613812345678");
+  EXPECT_EQ(s->alternates, R"(["+8613912345678"])");
+  EXPECT_EQ(s->attributes, attrs);
+  // Empty lists and objects come back as they went in.
+  v.SealLeadInto("+8613812345678", "[]", "{}", &sealed);
+  EXPECT_EQ(v.OpenLead(sealed)->attributes, "{}");
+  // Another key: an error, and nothing for display.
+  const Vault other = Vault::Encrypted(NewMasterKey());
+  EXPECT_FALSE(other.OpenLead(sealed).ok());
+  EXPECT_EQ(other.OpenLeadOr(sealed).phone, "");
+  EXPECT_EQ(other.OpenLeadOr(sealed).attributes, "{}");
+}
+
+TEST_F(VaultTest, LeadsStoredInThreeColumnsStillOpen) {
+  const Vault v = Vault::Encrypted(NewMasterKey());
+  auto s = v.OpenLead(v.Seal("+8613812345678"), "[]", v.Seal(R"({"来源":"展会"})"));
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->phone, "+8613812345678");
+  EXPECT_EQ(s->alternates, "[]");
+  EXPECT_EQ(s->attributes, R"({"来源":"展会"})");
+  // Columns not read stay at their empty values.
+  EXPECT_EQ(v.OpenLead(v.Seal("+8613812345678"))->attributes, "{}");
+  // With encryption off the one value is the plain text, read the same way.
+  const Vault p = Vault::Plain(std::string(kIndexKeyBytes, 'k'));
+  std::string stored;
+  p.SealLeadInto("+8613812345678", "[]", R"({"a":"b"})", &stored);
+  EXPECT_NE(stored.find("+8613812345678"), std::string::npos);
+  EXPECT_EQ(p.OpenLead(stored)->attributes, R"({"a":"b"})");
+  EXPECT_EQ(p.OpenLead("+8613812345678")->phone, "+8613812345678");
+}
+
+TEST_F(VaultTest, NoncesNeverRepeat) {
+  const Vault v = Vault::Encrypted(NewMasterKey());
+  std::set<std::string> nonces;
+  for (int i = 0; i < 10000; ++i) nonces.insert(v.Seal("x").substr(1, 24));
+  EXPECT_EQ(nonces.size(), 10000u);
 }
 
 TEST_F(VaultTest, KeyFileIsCreatedPrivateAndReadBack) {

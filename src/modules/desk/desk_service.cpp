@@ -233,8 +233,9 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                        {"note", h.Text(2)},
                        {"agent", h.Text(3)}});
   }
-  json attrs = json::parse(vault_.OpenOr(row->Text(5), "{}"), nullptr, false);
-  const std::string phone = vault_.OpenOr(row->Text(2));
+  const auto secrets = vault_.OpenLeadOr(row->Text(2), {}, row->Text(5));
+  json attrs = json::parse(secrets.attributes, nullptr, false);
+  const std::string& phone = secrets.phone;
   auto c = cleaner_.Clean(phone);
   out["lead"] = {{"id", row->Int(0)},
                  {"name", row->Text(1)},
@@ -350,7 +351,8 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
           "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
           "created_at) VALUES (?, ?, '', 'desk', ?, ?, ?) "
           "ON CONFLICT (phone_key) DO NOTHING",
-          {lead->Int(5), db::Value::Blob(lead->Text(4)), agent.user_id, agent.username, now}));
+          {lead->Int(5), db::Value::Blob(vault_.Seal(vault_.OpenLeadOr(lead->Text(4)).phone)),
+           agent.user_id, agent.username, now}));
     }
     json detail = {{"outcome", o}, {"status", status}};
     if (attempts != lead->Int(3)) detail["attempts"] = attempts;

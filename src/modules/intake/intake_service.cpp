@@ -97,8 +97,9 @@ struct Pending {
   phone::PhoneInfo phone;
   int64_t phone_key = 0;  // the vault's blind index of phone.e164
   std::string name, area, alternates, attributes;
-  // What is stored (sealed by the vault when encryption is on).
-  std::string phone_stored, alternates_stored, attributes_stored;
+  // What is stored: the vault's one value for the lead's secrets (sealed
+  // when encryption is on).
+  std::string phone_stored;
 };
 
 void Prepare(const ColumnMapping& mapping, const phone::PhoneCleaner& cleaner, int64_t row_no,
@@ -483,8 +484,8 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
       ins->BindText(base + 8, l.phone.carrier);
       ins->BindText(base + 9, l.phone.timezone);
       ins->BindText(base + 10, l.phone.extension);
-      ins->BindBlob(base + 11, l.alternates_stored);
-      ins->BindBlob(base + 12, l.attributes_stored);
+      ins->BindBlob(base + 11, "");  // in the phone column's sealed value
+      ins->BindBlob(base + 12, "");
       ins->BindText(base + 13, req.quality);
       ins->BindInt(base + 14, l.row);
       ins->BindInt(base + 15, now);
@@ -548,18 +549,9 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
     if (out->bucket) {
       out->masked = MaskDigits(out->phone.national);  // for the report and rejects file
     } else {
-      vault_.SealInto(out->phone.e164, &out->phone_stored);
-      // Empty lists are stored as they are: they reveal nothing.
-      if (out->alternates == "[]") {
-        out->alternates_stored = out->alternates;
-      } else {
-        vault_.SealInto(out->alternates, &out->alternates_stored);
-      }
-      if (out->attributes == "{}") {
-        out->attributes_stored = out->attributes;
-      } else {
-        vault_.SealInto(out->attributes, &out->attributes_stored);
-      }
+      // One sealed value for the number, the other numbers and the extra
+      // columns (leads.alternates and leads.attributes stay empty).
+      vault_.SealLeadInto(out->phone.e164, out->alternates, out->attributes, &out->phone_stored);
     }
   };
 
@@ -651,11 +643,19 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   } else {
     DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
       DD_RETURN_IF_ERROR(run());
+      DD_ASSIGN_OR_RETURN(
+          db::BulkStatement * rej,
+          conn->PrepareBulk("INSERT INTO import_rejects (batch_id, source_row, bucket, reason, "
+                            "phone_masked, name, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
       for (const auto& r : rejects) {
-        DD_RETURN_IF_ERROR(conn->Exec(
-            "INSERT INTO import_rejects (batch_id, source_row, bucket, reason, phone_masked, name, "
-            "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            {batch_id, r.row, r.bucket, r.reason, r.phone_masked, r.name, now + kRejectsTtl}));
+        rej->BindInt(1, batch_id);
+        rej->BindInt(2, r.row);
+        rej->BindText(3, r.bucket);
+        rej->BindText(4, r.reason);
+        rej->BindText(5, r.phone_masked);
+        rej->BindText(6, r.name);
+        rej->BindInt(7, now + kRejectsTtl);
+        DD_RETURN_IF_ERROR(rej->Execute());
       }
       finish_report();
       DD_RETURN_IF_ERROR(conn->Exec(

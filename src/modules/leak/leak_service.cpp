@@ -167,7 +167,7 @@ Result<json> LeakService::Unmask(const Actor& agent, int64_t lead_id) {
     DD_RETURN_IF_ERROR(audit_.Append(
         *conn, audit::Entry::By(agent, "lead.unmask", "lead:" + std::to_string(lead_id),
                                 {{"counted", !seen}})));
-    const std::string phone = vault_.OpenOr(lead->Text(0));
+    const std::string phone = vault_.OpenLeadOr(lead->Text(0)).phone;
     auto c = cleaner_.Clean(phone);
     out = {{"lead_id", lead_id},
            {"phone", phone},
@@ -214,7 +214,7 @@ Result<ExportFile> LeakService::ExportBatch(const Actor& actor, int64_t batch_id
   // (a batch comes from one file, so they share their columns).
   std::vector<std::string> attr_keys;
   for (const auto& r : rows) {
-    json a = json::parse(vault_.OpenOr(r.Text(9), "{}"), nullptr, false);
+    json a = json::parse(vault_.OpenLeadOr(r.Text(2), {}, r.Text(9)).attributes, nullptr, false);
     if (!a.is_object()) continue;
     for (auto& [k, v] : a.items()) {
       (void)v;
@@ -258,7 +258,8 @@ Result<ExportFile> LeakService::ExportBatch(const Actor& actor, int64_t batch_id
     for (const auto& r : rows) {
       if (written >= max_rows) break;
       cells.clear();
-      const std::string phone = vault_.OpenOr(r.Text(2));
+      const auto secrets = vault_.OpenLeadOr(r.Text(2), {}, r.Text(9));
+      const std::string& phone = secrets.phone;
       auto c = cleaner_.Clean(phone);
       cells.push_back(std::to_string(r.Int(0)));
       cells.push_back(r.Text(1));
@@ -269,7 +270,7 @@ Result<ExportFile> LeakService::ExportBatch(const Actor& actor, int64_t batch_id
       cells.push_back(Label(lang, "export.status.", r.Text(6)));
       cells.push_back(r.Text(7));
       cells.push_back(Label(lang, "export.outcome.", r.Text(8)));
-      json a = json::parse(vault_.OpenOr(r.Text(9), "{}"), nullptr, false);
+      json a = json::parse(secrets.attributes, nullptr, false);
       for (const auto& k : attr_keys) {
         auto it = a.is_object() ? a.find(k) : a.end();
         if (!a.is_object() || it == a.end()) {

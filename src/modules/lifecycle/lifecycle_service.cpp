@@ -298,7 +298,7 @@ Result<json> LifecycleService::ListBin(const BinQuery& q) {
                   {q.batch_id, q.batch_id, page_size, offset}));
   json items = json::array();
   for (const auto& r : rows) {
-    const std::string e164 = vault_.OpenOr(r.Text(1));
+    const std::string e164 = vault_.OpenLeadOr(r.Text(1)).phone;
     auto c = cleaner_.Clean(e164);
     std::string digits;
     for (char ch : c.phone ? c.phone->national : e164) {

@@ -354,7 +354,7 @@ Result<json> PoolService::ListHeld(const Actor& actor, const HeldQuery& q) {
     Held unlocked = h;
     unlocked.locked = false;  // a locked lead: when it would be due without the lock
     auto due = RecycleDue(rules, unlocked);
-    const std::string e164 = vault_.OpenOr(r.Text(1));
+    const std::string e164 = vault_.OpenLeadOr(r.Text(1)).phone;
     auto c = cleaner_.Clean(e164);
     std::string digits;
     for (char ch : c.phone ? c.phone->national : e164) {

@@ -212,8 +212,10 @@ class SqliteConnection final : public Connection {
 class Checkpointer {
  public:
   static constexpr int kCheckpointPages = 1000;  // SQLite's own auto-checkpoint
+  static constexpr int kRestartPages = 4000;     // 16 MB of 4 KB pages
 
-  explicit Checkpointer(std::string path) : path_(std::move(path)) {}
+  Checkpointer(std::string path, std::mutex* write_mu)
+      : path_(std::move(path)), write_mu_(write_mu) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mu_);
@@ -246,6 +248,9 @@ class Checkpointer {
       return;
     }
     sqlite3_busy_timeout(db, 1000);
+    // A connection is in WAL mode (and can checkpoint) once it has read the
+    // database; before that sqlite3_wal_checkpoint_v2 does nothing.
+    sqlite3_exec(db, "PRAGMA journal_mode", nullptr, nullptr, nullptr);
     std::unique_lock lock(mu_);
     for (;;) {
       cv_.wait(lock, [&] { return stop_ || pending_; });
@@ -253,7 +258,17 @@ class Checkpointer {
       pending_ = false;
       lock.unlock();
       int log = 0, done = 0;
-      const int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      if (rc == SQLITE_OK && log >= kRestartPages) {
+        // Under steady load some reader always holds a snapshot in the WAL,
+        // so PASSIVE checkpoints never let it start over and it grows
+        // without bound (and every page lookup searches it). RESTART waits
+        // for those readers (new ones read the file), then rewinds the WAL.
+        // It holds the process's write mutex meanwhile, as a writer would:
+        // writers polling SQLite's lock would otherwise starve it.
+        std::lock_guard writing(*write_mu_);
+        rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, &log, &done);
+      }
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("event=checkpoint_failed rc={}", rc);
       lock.lock();
     }
@@ -262,6 +277,7 @@ class Checkpointer {
   }
 
   const std::string path_;
+  std::mutex* const write_mu_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -271,7 +287,8 @@ class Checkpointer {
 
 class SqliteDatabase final : public Database {
  public:
-  explicit SqliteDatabase(std::string path) : path_(std::move(path)), checkpointer_(path_) {}
+  explicit SqliteDatabase(std::string path)
+      : path_(std::move(path)), checkpointer_(path_, &write_mu_) {}
   ~SqliteDatabase() override {
     std::lock_guard lock(mu_);
     idle_.clear();  // before the checkpointer their hooks point to
@@ -322,9 +339,9 @@ class SqliteDatabase final : public Database {
 
  private:
   std::string path_;
+  std::mutex write_mu_;  // before the checkpointer, which uses it until it stops
   Checkpointer checkpointer_;
   std::mutex mu_;
-  std::mutex write_mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
 };
 

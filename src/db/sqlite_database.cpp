@@ -52,17 +52,41 @@ class SqliteBulk final : public BulkStatement {
   sqlite3_stmt* stmt_;  // owned by the connection's cache
 };
 
+// One SQLite handle and the statements prepared on it (cached by their SQL
+// text; bulk statements wrap cached ones).
+struct Handle {
+  explicit Handle(sqlite3* h) : db(h) {}
+  ~Handle() {
+    bulk.clear();
+    for (auto& [sql, stmt] : cache) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db);
+  }
+  Handle(const Handle&) = delete;
+  Handle& operator=(const Handle&) = delete;
+
+  sqlite3* db;
+  std::unordered_map<std::string, sqlite3_stmt*> cache;
+  std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk;
+};
+
+// What write transactions share: the process's write mutex (SQLite allows
+// one writer, and waiting on a mutex is far cheaper than SQLite's busy
+// handler, which sleeps in steps of up to 100 ms) and the one handle every
+// write transaction runs on. SQLite drops a connection's page cache whenever
+// another connection has written since its last transaction, so with writes
+// spread over the pool each one began by re-reading its pages; on one handle
+// the pages of the last transactions (the desk's leads, call log and audit
+// chain) stay cached from one write to the next.
+struct WriteSide {
+  std::mutex mu;
+  std::unique_ptr<Handle> handle;
+};
+
 class SqliteConnection final : public Connection {
  public:
-  // `write_mu` serialises this process's write transactions: SQLite allows
-  // one writer, and waiting on a mutex is far cheaper than SQLite's busy
-  // handler, which sleeps in steps of up to 100 ms.
-  SqliteConnection(sqlite3* db, std::mutex* write_mu) : db_(db), write_mu_(write_mu) {}
-  ~SqliteConnection() override {
-    bulk_.clear();
-    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-    sqlite3_close_v2(db_);
-  }
+  SqliteConnection(std::unique_ptr<Handle> own, WriteSide* writes)
+      : own_(std::move(own)), h_(own_.get()), writes_(writes) {}
+  ~SqliteConnection() override { ReleaseWrite(); }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
 
@@ -91,7 +115,7 @@ class SqliteConnection final : public Connection {
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "step");
+    if (rc != SQLITE_DONE) return SqliteError(h_->db, rc, "step");
     return rows;
   }
 
@@ -100,27 +124,27 @@ class SqliteConnection final : public Connection {
     // A write outside a transaction takes the process's write lock too, so
     // it waits on the mutex rather than in SQLite's sleeping busy handler.
     std::unique_lock<std::mutex> write_lock;
-    if (!holds_write_ && !sqlite3_stmt_readonly(stmt)) write_lock = std::unique_lock(*write_mu_);
+    if (!holds_write_ && !sqlite3_stmt_readonly(stmt)) write_lock = std::unique_lock(writes_->mu);
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
-    if (rc != SQLITE_DONE) return SqliteError(db_, rc, "step");
-    return ExecInfo{sqlite3_changes64(db_)};
+    if (rc != SQLITE_DONE) return SqliteError(h_->db, rc, "step");
+    return ExecInfo{sqlite3_changes64(h_->db)};
   }
 
   Result<BulkStatement*> PrepareBulk(std::string_view sql) override {
     DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, {}));
-    auto& b = bulk_[stmt];
-    if (!b) b = std::make_unique<SqliteBulk>(db_, stmt);
+    auto& b = h_->bulk[stmt];
+    if (!b) b = std::make_unique<SqliteBulk>(h_->db, stmt);
     return b.get();
   }
 
   Status ExecScript(std::string_view sql) override {
     std::string s(sql);
     char* err = nullptr;
-    int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+    int rc = sqlite3_exec(h_->db, s.c_str(), nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
       std::string msg = err ? err : "";
       sqlite3_free(err);
@@ -131,8 +155,9 @@ class SqliteConnection final : public Connection {
 
   Status Begin(bool write) override {
     if (!write) return ExecSimple("BEGIN DEFERRED");
-    write_mu_->lock();
+    writes_->mu.lock();
     holds_write_ = true;
+    h_ = writes_->handle.get();  // the shared write handle, until commit or rollback
     Status s = ExecSimple("BEGIN IMMEDIATE");
     if (!s.ok()) ReleaseWrite();
     return s;
@@ -143,27 +168,27 @@ class SqliteConnection final : public Connection {
     return s;
   }
   void Rollback() override {
-    if (!sqlite3_get_autocommit(db_)) (void)ExecSimple("ROLLBACK");
+    if (!sqlite3_get_autocommit(h_->db)) (void)ExecSimple("ROLLBACK");
     ReleaseWrite();
   }
 
  private:
   Status ExecSimple(const char* sql) {
-    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(db_, rc, sql);
+    int rc = sqlite3_exec(h_->db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(h_->db, rc, sql);
     return {};
   }
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql, const Params& params) {
     sqlite3_stmt* stmt = nullptr;
-    auto it = cache_.find(std::string(sql));
-    if (it != cache_.end()) {
+    auto it = h_->cache.find(std::string(sql));
+    if (it != h_->cache.end()) {
       stmt = it->second;
     } else {
-      int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+      int rc = sqlite3_prepare_v3(h_->db, sql.data(), static_cast<int>(sql.size()),
                                   SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db_, rc, "prepare: " + std::string(sql));
-      cache_.emplace(std::string(sql), stmt);
+      if (rc != SQLITE_OK) return SqliteError(h_->db, rc, "prepare: " + std::string(sql));
+      h_->cache.emplace(std::string(sql), stmt);
     }
     for (size_t i = 0; i < params.size(); ++i) {
       int idx = static_cast<int>(i) + 1;
@@ -182,7 +207,7 @@ class SqliteConnection final : public Connection {
                                  static_cast<int>(v.text_ref().size()), SQLITE_TRANSIENT);
           break;
       }
-      if (rc != SQLITE_OK) return SqliteError(db_, rc, "bind");
+      if (rc != SQLITE_OK) return SqliteError(h_->db, rc, "bind");
     }
     return stmt;
   }
@@ -190,15 +215,15 @@ class SqliteConnection final : public Connection {
   void ReleaseWrite() {
     if (holds_write_) {
       holds_write_ = false;
-      write_mu_->unlock();
+      h_ = own_.get();
+      writes_->mu.unlock();
     }
   }
 
-  sqlite3* db_;
-  std::mutex* write_mu_;
+  std::unique_ptr<Handle> own_;
+  Handle* h_;  // own_, or the shared write handle inside a write transaction
+  WriteSide* writes_;
   bool holds_write_ = false;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
-  std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk_;
 };
 
 // WAL checkpoints run on a background thread of their own, never inside the
@@ -288,10 +313,11 @@ class Checkpointer {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(std::string path)
-      : path_(std::move(path)), checkpointer_(path_, &write_mu_) {}
+      : path_(std::move(path)), checkpointer_(path_, &writes_.mu) {}
   ~SqliteDatabase() override {
     std::lock_guard lock(mu_);
     idle_.clear();  // before the checkpointer their hooks point to
+    writes_.handle.reset();
   }
 
   Dialect dialect() const override { return Dialect::kSqlite; }
@@ -310,7 +336,19 @@ class SqliteDatabase final : public Database {
     return Lease(this, std::move(conn));
   }
 
+  // Opens the shared write handle; once, before any connection.
+  Status Init() {
+    DD_ASSIGN_OR_RETURN(writes_.handle, OpenHandle());
+    return {};
+  }
+
   Result<std::unique_ptr<Connection>> OpenConnection() {
+    DD_ASSIGN_OR_RETURN(auto own, OpenHandle());
+    return std::unique_ptr<Connection>(
+        std::make_unique<SqliteConnection>(std::move(own), &writes_));
+  }
+
+  Result<std::unique_ptr<Handle>> OpenHandle() {
     sqlite3* db = nullptr;
     int rc =
         sqlite3_open_v2(path_.c_str(), &db,
@@ -322,12 +360,18 @@ class SqliteDatabase final : public Database {
       return e;
     }
     sqlite3_busy_timeout(db, 5000);
-    auto conn = std::make_unique<SqliteConnection>(db, &write_mu_);
-    DD_RETURN_IF_ERROR(conn->ExecScript(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
+    auto h = std::make_unique<Handle>(db);
+    char* err = nullptr;
+    if (sqlite3_exec(db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                     "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
+                     nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "";
+      sqlite3_free(err);
+      return InternalError("exec script: " + msg);
+    }
     sqlite3_wal_hook(db, &Checkpointer::WalHook, &checkpointer_);  // replaces auto-checkpoints
-    return std::unique_ptr<Connection>(std::move(conn));
+    return h;
   }
 
  protected:
@@ -339,7 +383,7 @@ class SqliteDatabase final : public Database {
 
  private:
   std::string path_;
-  std::mutex write_mu_;  // before the checkpointer, which uses it until it stops
+  WriteSide writes_;  // its mutex outlives the checkpointer, which uses it until it stops
   Checkpointer checkpointer_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_;
@@ -352,6 +396,7 @@ Result<std::unique_ptr<Database>> Open(const std::string& url) {
     return Error(ErrorCode::kInvalidArgument, "postgres_not_built");
   }
   auto db = std::make_unique<SqliteDatabase>(url);
+  DD_RETURN_IF_ERROR(db->Init());
   DD_ASSIGN_OR_RETURN(auto probe, db->OpenConnection());
   DD_RETURN_IF_ERROR(probe->ExecScript("SELECT 1"));
   return std::unique_ptr<Database>(std::move(db));

@@ -1,10 +1,16 @@
 // Desk load (run by bench/run): N agents post outcomes concurrently over
 // HTTP keep-alive, each answering its current lead and getting the next in
 // the same response. Prints outcomes/s and p50/p99 latency.
-//   node bench/desk_load.mjs BASE_URL AGENT_PREFIX N SECONDS PASSWORD
-const [base, prefix, nArg, secondsArg, password] = process.argv.slice(2)
+//   node bench/desk_load.mjs BASE_URL AGENT_PREFIX N SECONDS PASSWORD [PACE_MS]
+// Without PACE_MS every agent posts again as soon as it has its answer (a
+// closed loop: the server's ceiling, where by Little's law the mean latency
+// is N / throughput). With PACE_MS each agent waits a random 0..2×PACE_MS
+// between outcomes, as people on the phone do (an offered load of about
+// N / PACE_MS per second), and the latencies are what they would see.
+const [base, prefix, nArg, secondsArg, password, paceArg] = process.argv.slice(2)
 const n = Number(nArg)
 const seconds = Number(secondsArg)
+const pace = Number(paceArg || 0)
 
 async function login(username) {
   const r = await fetch(`${base}/api/v1/session`, {
@@ -35,6 +41,10 @@ async function agent(s) {
   let r = await fetch(`${base}/api/v1/desk`, { headers: { Cookie: s.cookie } })
   let desk = await r.json()
   while (Date.now() < deadline && desk.lead) {
+    if (pace > 0) {
+      await new Promise((ok) => setTimeout(ok, Math.random() * 2 * pace))
+      if (Date.now() >= deadline) break
+    }
     const t0 = process.hrtime.bigint()
     r = await fetch(`${base}/api/v1/desk/outcome`, {
       method: 'POST',

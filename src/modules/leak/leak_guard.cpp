@@ -105,6 +105,17 @@ void MaskDesk(json& desk, std::string_view national_digits) {
         v = MaskDigitRuns(v.dump());
     }
   }
+  if (auto alts = lead->find("alternates"); alts != lead->end() && alts->is_array()) {
+    for (auto& a : *alts) {
+      if (!a.is_object()) continue;
+      std::string digits;
+      for (char ch : a.value("phone_display", std::string())) {
+        if (ch >= '0' && ch <= '9') digits += ch;
+      }
+      a["phone"] = nullptr;
+      a["phone_display"] = intake::MaskDigits(digits);
+    }
+  }
   if (auto hist = lead->find("history"); hist != lead->end() && hist->is_array()) {
     for (auto& h : *hist) {
       if (h.contains("note") && h["note"].is_string()) {

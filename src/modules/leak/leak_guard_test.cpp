@@ -41,6 +41,8 @@ TEST(LeakGuardTest, MaskDeskHidesTheNumberEverywhere) {
                  {"phone", "+8613812345678"},
                  {"phone_display", "138 1234 5678"},
                  {"attributes", {{"备用电话", "13912345678"}, {"楼盘", "万科城"}}},
+                 {"alternates",
+                  json::array({{{"phone", "+8613612345678"}, {"phone_display", "136 1234 5678"}}})},
                  {"history", json::array({{{"note", "他说打 13712345678"}}})}}},
                {"low_stock", false}};
   MaskDesk(desk, "13812345678");
@@ -51,6 +53,8 @@ TEST(LeakGuardTest, MaskDeskHidesTheNumberEverywhere) {
   EXPECT_EQ(desk["lead"]["attributes"]["备用电话"], "139****5678");
   EXPECT_EQ(desk["lead"]["attributes"]["楼盘"], "万科城");
   EXPECT_EQ(desk["lead"]["history"][0]["note"], "他说打 137****5678");
+  EXPECT_TRUE(desk["lead"]["alternates"][0]["phone"].is_null());
+  EXPECT_EQ(desk["lead"]["alternates"][0]["phone_display"], "136****5678");
   EXPECT_EQ(desk.dump().find("12345678"), std::string::npos) << desk.dump();
 }
 

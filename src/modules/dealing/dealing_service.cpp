@@ -384,20 +384,27 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
     // this transaction keeps the index pages it touches in memory.
     std::sort(plan.assignments.begin(), plan.assignments.end(),
               [](const Assignment& x, const Assignment& y) { return x.lead_id < y.lead_id; });
-    if (conn->dialect() == db::Dialect::kSqlite) {
-      DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-262144"));
+    // The write transaction runs on the one long-lived write handle: its
+    // cache goes back to the usual size however this ends.
+    const bool sqlite = conn->dialect() == db::Dialect::kSqlite;
+    if (sqlite) DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-262144"));
+    auto run_updates = [&]() -> Status {
+      for (const auto& a : plan.assignments) {
+        upd->BindInt(1, a.agent_id);
+        upd->BindInt(2, a.queue_pos);
+        upd->BindInt(3, deal_id);
+        upd->BindInt(4, now);
+        upd->BindInt(5, a.lead_id);
+        DD_RETURN_IF_ERROR(upd->Execute());
+      }
+      return {};
+    };
+    Status updated = run_updates();
+    if (sqlite) {
+      Status restored = conn->ExecScript("PRAGMA cache_size=-32768");
+      if (updated.ok()) updated = std::move(restored);
     }
-    for (const auto& a : plan.assignments) {
-      upd->BindInt(1, a.agent_id);
-      upd->BindInt(2, a.queue_pos);
-      upd->BindInt(3, deal_id);
-      upd->BindInt(4, now);
-      upd->BindInt(5, a.lead_id);
-      DD_RETURN_IF_ERROR(upd->Execute());
-    }
-    if (conn->dialect() == db::Dialect::kSqlite) {
-      DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA cache_size=-32768"));
-    }
+    DD_RETURN_IF_ERROR(updated);
     out["deal_id"] = deal_id;
     out["created_at"] = FormatIso8601(now);
     out["created_by"] = actor.username;

@@ -449,7 +449,8 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   int64_t rows_total = 0, imported = 0, invalid = 0, dup_file = 0, dup_existing = 0, dnc_count = 0;
   std::map<std::string, int64_t> invalid_reasons;
   std::map<std::string, size_t> samples_per_reason;
-  std::vector<Reject> rejects;
+  std::vector<Reject> rejects;  // not yet stored
+  int64_t rejects_total = 0;
   json samples = json::array();
   int64_t batch_id = 0;
   std::vector<int64_t> stored_keys;  // the batch's numbers, for later duplicate checks
@@ -464,8 +465,32 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
                          {"phone", masked},
                          {"name", name}});
     }
-    if (!req.dry_run)
+    if (!req.dry_run) {
       rejects.push_back(Reject{row, bucket, std::move(reason), std::move(masked), std::move(name)});
+      ++rejects_total;
+    }
+  };
+  // Rejected rows go into the database block by block (inside the import's
+  // transaction), so a file of a million duplicates does not hold them all
+  // in memory.
+  auto flush_rejects = [&]() -> Status {
+    if (rejects.empty()) return {};
+    DD_ASSIGN_OR_RETURN(
+        db::BulkStatement * rej,
+        conn->PrepareBulk("INSERT INTO import_rejects (batch_id, source_row, bucket, reason, "
+                          "phone_masked, name, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    for (const auto& r : rejects) {
+      rej->BindInt(1, batch_id);
+      rej->BindInt(2, r.row);
+      rej->BindText(3, r.bucket);
+      rej->BindText(4, r.reason);
+      rej->BindText(5, r.phone_masked);
+      rej->BindText(6, r.name);
+      rej->BindInt(7, now + kRejectsTtl);
+      DD_RETURN_IF_ERROR(rej->Execute());
+    }
+    rejects.clear();
+    return {};
   };
 
   // Stores rows in multi-row INSERTs of kRowsPerInsert (fewer statement
@@ -584,6 +609,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
     for (auto& l : head)
       if (consume(l)) keep.push_back(&l);
     DD_RETURN_IF_ERROR(store(keep));
+    DD_RETURN_IF_ERROR(flush_rejects());
     if (more) {
       // The rest of the file: a reader thread parses and prepares blocks of
       // rows while this thread stores them (the two halves of the work run
@@ -597,6 +623,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
           if (consume(block->prepared[i])) keep.push_back(&block->prepared[i]);
         }
         Status st = store(keep);
+        if (st.ok()) st = flush_rejects();
         pipe.Recycle(block);
         DD_RETURN_IF_ERROR(st);
         SetProgress(req.progress_id, req.dry_run ? "checking" : "saving", rows_total);
@@ -631,7 +658,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
                   {"rejects_url", nullptr},
                   {"rejects_expire_at", nullptr},
                   {"elapsed_ms", ms}};
-    if (!req.dry_run && !rejects.empty()) {
+    if (!req.dry_run && rejects_total > 0) {
       report["rejects_url"] = "/api/v1/batches/" + std::to_string(batch_id) + "/rejects.xlsx";
       report["rejects_expire_at"] = FormatIso8601(now + kRejectsTtl);
     }
@@ -643,20 +670,7 @@ Result<json> IntakeService::Import(const Actor& actor, const ImportRequest& req)
   } else {
     DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
       DD_RETURN_IF_ERROR(run());
-      DD_ASSIGN_OR_RETURN(
-          db::BulkStatement * rej,
-          conn->PrepareBulk("INSERT INTO import_rejects (batch_id, source_row, bucket, reason, "
-                            "phone_masked, name, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-      for (const auto& r : rejects) {
-        rej->BindInt(1, batch_id);
-        rej->BindInt(2, r.row);
-        rej->BindText(3, r.bucket);
-        rej->BindText(4, r.reason);
-        rej->BindText(5, r.phone_masked);
-        rej->BindText(6, r.name);
-        rej->BindInt(7, now + kRejectsTtl);
-        DD_RETURN_IF_ERROR(rej->Execute());
-      }
+      DD_RETURN_IF_ERROR(flush_rejects());
       finish_report();
       DD_RETURN_IF_ERROR(conn->Exec(
           "UPDATE batches SET rows_total = ?, imported = ?, invalid = ?, duplicate_in_file = ?, "

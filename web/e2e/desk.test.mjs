@@ -6,11 +6,11 @@
 //
 //   npm run e2e            (from web/)
 //   node --test web/e2e/   (from the repo root)
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addUser, cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, useServerAndBrowser, newPage, shot, tid, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -24,38 +24,26 @@ const CSV =
     '\n',
   ) + '\n'
 
-let server
-let base
-let browser
 let batchId
 
-before(async () => {
-  server = await startServer(({ db, tmp }) => {
-    addUser(db, ADMIN, 'admin')
-    cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    addUser(db, MANAGER, 'manager', '--department', 'SALES')
-    addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display)
-    addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display)
-    const file = join(tmp, 'leads.csv')
-    writeFileSync(file, CSV, 'utf8')
-    const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', BATCH, '--quality', 'A']))
-    assert.equal(report.imported, 10, JSON.stringify(report))
-    batchId = report.batch_id
-    cli(['settings', 'set', 'calling_hours', '00:00-24:00', '--db', db]) // any hour of the test run
-  })
-  base = server.base
-  browser = await launchBrowser()
+const env = useServerAndBrowser(({ db, tmp }) => {
+  addUser(db, ADMIN, 'admin')
+  cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
+  addUser(db, MANAGER, 'manager', '--department', 'SALES')
+  addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display)
+  addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display)
+  const file = join(tmp, 'leads.csv')
+  writeFileSync(file, CSV, 'utf8')
+  const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', BATCH, '--quality', 'A']))
+  assert.equal(report.imported, 10, JSON.stringify(report))
+  batchId = report.batch_id
+  cli(['settings', 'set', 'calling_hours', '00:00-24:00', '--db', db]) // any hour of the test run
 })
 
-after(async () => {
-  await browser?.close().catch(() => {})
-  await server?.stop()
-})
-
-const login = (page, user) => loginAt(page, base, user)
+const { login } = env
 
 test('manager deals a batch evenly to two agents', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, MANAGER)
     for (const id of ['menu-deals', 'menu-agents']) await tid(page, id).waitFor()
@@ -120,7 +108,7 @@ test('manager deals a batch evenly to two agents', async () => {
 })
 
 test('agent works the desk: one lead at a time, no counts', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   const outcomePosts = []
   const deskGets = []
   page.on('request', (r) => {
@@ -237,7 +225,7 @@ async function assertNoCounts(page) {
 }
 
 test('admin: agent levels and settings', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   const field = (id) => page.locator(`input[data-test="${id}"], [data-test="${id}"] input, textarea[data-test="${id}"], [data-test="${id}"] textarea`).first()
   try {
     await login(page, ADMIN)

@@ -4,46 +4,34 @@
 //
 //   npm run e2e            (from web/)
 //   node --test web/e2e/   (from the repo root)
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { cli, startServer, launchBrowser, newPage as openPage, shot, tid, login as loginAt, noMessages, choose } from './helpers.mjs'
+import { cli, useServerAndBrowser, newPage as openPage, shot, tid, noMessages, choose } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const SERVICE = { username: 'kefu1', password: 'Service-pass-1', changed: 'Service-pass-2' }
 const LOCKED = { username: 'locky', password: 'Locky-pass-123' }
 const AGENT = { username: 'agent1', display: '张三', password: 'Agent-pass-123', changed: 'Agent-pass-456' }
 
-let server
-let base
-let browser
 
-before(async () => {
-  server = await startServer(({ db }) => {
-    cli(['user', 'add', ADMIN.username, '--role', 'admin', '--password-stdin', '--db', db], `${ADMIN.password}\n`)
-    cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    cli(
-      ['user', 'add', SERVICE.username, '--role', 'service', '--password-stdin', '--must-change-password', '--db', db],
-      `${SERVICE.password}\n`,
-    )
-    cli(['user', 'add', LOCKED.username, '--role', 'agent', '--password-stdin', '--db', db], `${LOCKED.password}\n`)
-  })
-  base = server.base
-  browser = await launchBrowser()
+const env = useServerAndBrowser(({ db }) => {
+  cli(['user', 'add', ADMIN.username, '--role', 'admin', '--password-stdin', '--db', db], `${ADMIN.password}\n`)
+  cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
+  cli(
+    ['user', 'add', SERVICE.username, '--role', 'service', '--password-stdin', '--must-change-password', '--db', db],
+    `${SERVICE.password}\n`,
+  )
+  cli(['user', 'add', LOCKED.username, '--role', 'agent', '--password-stdin', '--db', db], `${LOCKED.password}\n`)
 })
 
-after(async () => {
-  await browser?.close().catch(() => {})
-  await server?.stop()
-})
-
-const newPage = (viewport) => openPage(browser, viewport)
-const login = (page, user) => loginAt(page, base, user)
+const newPage = (viewport) => openPage(env.browser, viewport)
+const { login } = env
 
 test('admin creates an agent; the agent sees the agent menu', async () => {
   const { context, page, problems } = await newPage({ width: 1280, height: 800 })
   try {
     // an unknown path falls back to the app, which sends us to the login page
-    await page.goto(`${base}/some/deep/link`)
+    await page.goto(`${env.base}/some/deep/link`)
     await page.waitForURL(/\/login/)
     await page.getByText('电销 CRM').first().waitFor()
     await shot(page, '01-login-desktop')
@@ -177,7 +165,7 @@ test('admin creates an agent; the agent sees the agent menu', async () => {
     assert.equal(await tid(page, 'menu-audit').count(), 0)
     assert.equal((await tid(page, 'user-name').innerText()).trim(), AGENT.display)
     // an agent typing an admin URL is sent back to the desk
-    await page.goto(`${base}/users`)
+    await page.goto(`${env.base}/users`)
     await page.waitForURL(/\/desk$/)
     await shot(page, '07-agent-desk')
 
@@ -193,7 +181,7 @@ test('a user who must change the password is kept on that page until done', asyn
     await login(page, SERVICE)
     assert.equal(new URL(page.url()).pathname, '/password')
     await tid(page, 'must-change').waitFor()
-    await page.goto(`${base}/home`)
+    await page.goto(`${env.base}/home`)
     await page.waitForURL(/\/password$/)
     // too short: refused in the browser; wrong current password: the server's detail
     await tid(page, 'pw-current').fill('not-my-password')
@@ -214,7 +202,7 @@ test('a user who must change the password is kept on that page until done', asyn
     // a locked account: the login page shows the server's 423 detail
     let status = 0
     for (let i = 0; i < 30 && status !== 423; i++) {
-      const r = await fetch(`${base}/api/v1/session`, {
+      const r = await fetch(`${env.base}/api/v1/session`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify({ username: LOCKED.username, password: 'wrong-password' }),
@@ -242,7 +230,7 @@ test('a user who must change the password is kept on that page until done', asyn
 test('phone width (375px): login page and layout render', async () => {
   const { context, page, problems } = await newPage({ width: 375, height: 740 })
   try {
-    await page.goto(`${base}/login`)
+    await page.goto(`${env.base}/login`)
     await tid(page, 'login-submit').waitFor()
     await shot(page, '10-phone-login')
     const box = await page.locator('.login-card').boundingBox()

@@ -7,6 +7,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { after, before } from 'node:test'
 import { chromium } from 'playwright-core'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -90,6 +91,26 @@ export async function startServer(setup) {
     await new Promise((r) => setTimeout(r, 150))
   }
   return { base, db, tmp, log: () => log, stop }
+}
+
+/**
+ * The usual frame of a browser test file: before its tests, startServer(setup)
+ * and Chromium; after them, both stopped. Returns { server, base, browser }
+ * (filled in once `before` has run) and login(page, user).
+ */
+export function useServerAndBrowser(setup) {
+  const env = {}
+  before(async () => {
+    env.server = await startServer(setup)
+    env.base = env.server.base
+    env.browser = await launchBrowser()
+  })
+  after(async () => {
+    await env.browser?.close().catch(() => {})
+    await env.server?.stop()
+  })
+  env.login = (page, user) => login(page, env.base, user)
+  return env
 }
 
 export async function launchBrowser() {

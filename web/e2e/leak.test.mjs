@@ -6,12 +6,12 @@
 // Starts the real server binary (env DIALDECK_BIN or <repo>/build/dialdeck) on a fresh database.
 //
 //   node --test e2e/leak.test.mjs   (from web/)
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addUser, cli, startServer, launchBrowser, newPage, shot, tid, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, useServerAndBrowser, newPage, shot, tid, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -21,43 +21,31 @@ const NAMES = ['张三', '李四', '王五', '赵六', '钱七', '孙八', '周�
 const csv = (from) =>
   ['姓名,电话,楼盘', ...NAMES.map((n, i) => `${n},139 8765 ${String(from + i).padStart(4, '0')},万科城`)].join('\n') + '\n'
 
-let server
-let base
-let browser
 let db
 
-before(async () => {
-  server = await startServer(({ db: file, tmp }) => {
-    db = file
-    addUser(db, ADMIN, 'admin')
-    cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    addUser(db, MANAGER, 'manager', '--department', 'SALES')
-    const a1 = JSON.parse(addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display).trim().split('\n').pop())
-    const a2 = JSON.parse(addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display).trim().split('\n').pop())
-    for (const [name, agent, from] of [['一号楼', a1, 1000], ['二号楼', a2, 2000]]) {
-      const file = join(tmp, `${agent.username}.csv`)
-      writeFileSync(file, csv(from), 'utf8')
-      const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', name]))
-      assert.equal(report.imported, NAMES.length, JSON.stringify(report))
-      cli(['deal', '--batch', String(report.batch_id), '--agent', String(agent.id), '--db', db])
-    }
-    cli(['settings', 'set', 'calling_hours', '00:00-24:00', '--db', db])
-  })
-  base = server.base
-  browser = await launchBrowser()
+const env = useServerAndBrowser(({ db: file, tmp }) => {
+  db = file
+  addUser(db, ADMIN, 'admin')
+  cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
+  addUser(db, MANAGER, 'manager', '--department', 'SALES')
+  const a1 = JSON.parse(addUser(db, A1, 'agent', '--department', 'SALES', '--display-name', A1.display).trim().split('\n').pop())
+  const a2 = JSON.parse(addUser(db, A2, 'agent', '--department', 'SALES', '--display-name', A2.display).trim().split('\n').pop())
+  for (const [name, agent, from] of [['一号楼', a1, 1000], ['二号楼', a2, 2000]]) {
+    const file = join(tmp, `${agent.username}.csv`)
+    writeFileSync(file, csv(from), 'utf8')
+    const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', name]))
+    assert.equal(report.imported, NAMES.length, JSON.stringify(report))
+    cli(['deal', '--batch', String(report.batch_id), '--agent', String(agent.id), '--db', db])
+  }
+  cli(['settings', 'set', 'calling_hours', '00:00-24:00', '--db', db])
 })
 
-after(async () => {
-  await browser?.close().catch(() => {})
-  await server?.stop()
-})
-
-const login = (page, user) => loginAt(page, base, user)
+const { login } = env
 // Settings change over HTTP as the admin (the CLI binary may be being rebuilt meanwhile).
 let adminSession = null
 async function setting(key, value) {
   if (!adminSession) {
-    const r = await fetch(`${base}/api/v1/session`, {
+    const r = await fetch(`${env.base}/api/v1/session`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: ADMIN.username, password: ADMIN.password }),
@@ -65,7 +53,7 @@ async function setting(key, value) {
     assert.equal(r.status, 200)
     adminSession = { cookie: /dd_session=[^;]+/.exec(r.headers.get('set-cookie'))[0], csrf: (await r.json()).csrf_token }
   }
-  const r = await fetch(`${base}/api/v1/settings/${key}`, {
+  const r = await fetch(`${env.base}/api/v1/settings/${key}`, {
     method: 'PUT',
     headers: { 'Content-Type': 'application/json', Cookie: adminSession.cookie, 'X-CSRF-Token': adminSession.csrf },
     body: JSON.stringify({ value: String(value) }),
@@ -84,7 +72,7 @@ const inkedPixels = (page) =>
   })
 
 test('the desk carries a faint watermark of the agent and the time, redrawn each minute', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 }, { timezoneId: 'Asia/Shanghai' })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 }, { timezoneId: 'Asia/Shanghai' })
   try {
     await page.clock.install({ time: new Date('2026-11-23T10:00:05+08:00') })
     await login(page, A1)
@@ -132,7 +120,7 @@ test('the desk carries a faint watermark of the agent and the time, redrawn each
 
 test('masked mode: 138****5678 and a 显示号码 button that reveals the number', async () => {
   await setting('desk_masked', 1)
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, A2)
     await tid(page, 'desk-lead').waitFor()
@@ -167,7 +155,7 @@ test('masked mode: 138****5678 and a 显示号码 button that reveals the number
 
 test('past the reveal budget the desk locks and the manager acknowledges the alert', async () => {
   await setting('reveal_budget_per_hour', 2) // a2 has seen two leads already
-  const agent = await newPage(browser, { width: 1280, height: 800 })
+  const agent = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(agent.page, A2)
     await tid(agent.page, 'desk-lead').waitFor()
@@ -184,7 +172,7 @@ test('past the reveal budget the desk locks and the manager acknowledges the ale
     await agent.context.close()
   }
 
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, MANAGER)
     await tid(page, 'menu-agents').click()
@@ -205,7 +193,7 @@ test('past the reveal budget the desk locks and the manager acknowledges the ale
 })
 
 test('a manager exports a batch from its page: a watermarked xlsx download', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 }, { acceptDownloads: true })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 }, { acceptDownloads: true })
   try {
     await login(page, MANAGER)
     await tid(page, 'menu-batches').click()
@@ -231,7 +219,7 @@ test('a manager exports a batch from its page: a watermarked xlsx download', asy
 })
 
 test('admin searches the audit trail and the chain check names a tampered entry', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1400, height: 900 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1400, height: 900 })
   const queries = []
   page.on('request', (r) => {
     const u = new URL(r.url())

@@ -6,11 +6,11 @@
 //
 //   npm run e2e            (from web/)
 //   node --test web/e2e/   (from the repo root)
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addUser, cli, confirmBox, startServer, launchBrowser, newPage, shot, tid, tableRows, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, confirmBox, useServerAndBrowser, newPage, shot, tid, tableRows, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -20,39 +20,27 @@ const NAMES = ['张三', '李四', '王五', '赵六', '钱七', '孙八']
 const csv = (names, prefix) =>
   ['姓名,电话,楼盘', ...names.map((n, i) => `${n},${prefix}${String(i + 1).padStart(4, '0')},万科城`)].join('\n') + '\n'
 
-let server
-let base
-let browser
 const batch = {}
 
-before(async () => {
-  server = await startServer(({ db, tmp }) => {
-    addUser(db, ADMIN, 'admin')
-    addUser(db, MANAGER, 'manager')
-    for (const [name, names, prefix] of [[BATCH, NAMES, '1391234'], [OTHER, NAMES.slice(0, 2), '1501234']]) {
-      const file = join(tmp, `${prefix}.csv`)
-      writeFileSync(file, csv(names, prefix), 'utf8')
-      const r = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', name, '--retention-days', '30']))
-      assert.equal(r.imported, names.length, JSON.stringify(r))
-      batch[name] = r.batch_id
-    }
-  })
-  base = server.base
-  browser = await launchBrowser()
+const env = useServerAndBrowser(({ db, tmp }) => {
+  addUser(db, ADMIN, 'admin')
+  addUser(db, MANAGER, 'manager')
+  for (const [name, names, prefix] of [[BATCH, NAMES, '1391234'], [OTHER, NAMES.slice(0, 2), '1501234']]) {
+    const file = join(tmp, `${prefix}.csv`)
+    writeFileSync(file, csv(names, prefix), 'utf8')
+    const r = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', name, '--retention-days', '30']))
+    assert.equal(r.imported, names.length, JSON.stringify(r))
+    batch[name] = r.batch_id
+  }
 })
 
-after(async () => {
-  await browser?.close().catch(() => {})
-  await server?.stop()
-})
-
-const login = (page, user) => loginAt(page, base, user)
+const { login } = env
 /** The <input> of an Element Plus field, whether data-test sits on it or around it. */
 const field = (page, id) => page.locator(`input[data-test="${id}"], [data-test="${id}"] input`).first()
 const binRows = (page) => tableRows(page, 'bin-table')
 
 test('admin: delete a batch → recycle bin → restore → delete again → clear for good', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, ADMIN)
     await tid(page, 'menu-batches').click()
@@ -146,7 +134,7 @@ test('admin: delete a batch → recycle bin → restore → delete again → cle
 })
 
 test('admin: 删除全部线索 needs the typed phrase; by-date dialog', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, ADMIN)
     await tid(page, 'menu-batches').click()
@@ -185,12 +173,12 @@ test('admin: 删除全部线索 needs the typed phrase; by-date dialog', async (
 })
 
 test('manager: deletes batches but has no recycle bin; the bin on a phone', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, MANAGER)
     await tid(page, 'menu-batches').waitFor()
     assert.equal(await tid(page, 'menu-recycleBin').count(), 0, 'no bin in the manager’s menu')
-    await page.goto(`${base}/recycle-bin`)
+    await page.goto(`${env.base}/recycle-bin`)
     await page.waitForURL(/\/home$/)
     await tid(page, 'menu-batches').click()
     await tid(page, `batch-delete-${batch[OTHER]}`).waitFor()
@@ -201,13 +189,13 @@ test('manager: deletes batches but has no recycle bin; the bin on a phone', asyn
     await context.close()
   }
 
-  const phone = await newPage(browser, { width: 390, height: 844 }, { isMobile: true, hasTouch: true })
+  const phone = await newPage(env.browser, { width: 390, height: 844 }, { isMobile: true, hasTouch: true })
   try {
     await login(phone.page, ADMIN)
-    await phone.page.goto(`${base}/batches`)
+    await phone.page.goto(`${env.base}/batches`)
     await tid(phone.page, `batch-delete-${batch[OTHER]}`).click()
     await confirmBox(phone.page)
-    await phone.page.goto(`${base}/recycle-bin`)
+    await phone.page.goto(`${env.base}/recycle-bin`)
     await binRows(phone.page).first().waitFor()
     await shot(phone.page, '47-phone-recycle-bin')
     const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)

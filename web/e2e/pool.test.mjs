@@ -6,11 +6,11 @@
 // Agents cannot open the pool page.
 //
 //   node --test web/e2e/pool.test.mjs   (from the repo root)
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { addUser, cli, confirmBox, startServer, launchBrowser, newPage, shot, tid, tableRows, login as loginAt, noMessages } from './helpers.mjs'
+import { addUser, cli, confirmBox, useServerAndBrowser, newPage, shot, tid, tableRows, noMessages } from './helpers.mjs'
 
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
@@ -18,42 +18,30 @@ const AGENT = { username: 'p1', display: '王业务', password: 'Agent-pass-123'
 const NAMES = ['陈一', '林二', '黄三', '周四']
 const CSV = ['姓名,电话', ...NAMES.map((n, i) => `${n},139 8765 43${String(i + 1).padStart(2, '0')}`)].join('\n') + '\n'
 
-let server
-let base
-let browser
 
-before(async () => {
-  server = await startServer(({ db, tmp }) => {
-    addUser(db, ADMIN, 'admin')
-    cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
-    addUser(db, MANAGER, 'manager', '--department', 'SALES')
-    addUser(db, AGENT, 'agent', '--department', 'SALES', '--display-name', AGENT.display)
-    const file = join(tmp, 'leads.csv')
-    writeFileSync(file, CSV, 'utf8')
-    const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', '公海测试', '--quality', 'A']))
-    assert.equal(report.imported, NAMES.length, JSON.stringify(report))
-    for (const [k, v] of [
-      ['calling_hours', '00:00-24:00'],
-      ['pool_follow_up_days', '1'],
-      ['pool_warn_days', '2'],
-    ]) {
-      cli(['settings', 'set', k, v, '--db', db])
-    }
-    cli(['deal', '--batch', String(report.batch_id), '--db', db])
-  })
-  base = server.base
-  browser = await launchBrowser()
+const env = useServerAndBrowser(({ db, tmp }) => {
+  addUser(db, ADMIN, 'admin')
+  cli(['department', 'add', 'SALES', '--name', '销售一部', '--db', db])
+  addUser(db, MANAGER, 'manager', '--department', 'SALES')
+  addUser(db, AGENT, 'agent', '--department', 'SALES', '--display-name', AGENT.display)
+  const file = join(tmp, 'leads.csv')
+  writeFileSync(file, CSV, 'utf8')
+  const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', '公海测试', '--quality', 'A']))
+  assert.equal(report.imported, NAMES.length, JSON.stringify(report))
+  for (const [k, v] of [
+    ['calling_hours', '00:00-24:00'],
+    ['pool_follow_up_days', '1'],
+    ['pool_warn_days', '2'],
+  ]) {
+    cli(['settings', 'set', k, v, '--db', db])
+  }
+  cli(['deal', '--batch', String(report.batch_id), '--db', db])
 })
 
-after(async () => {
-  await browser?.close().catch(() => {})
-  await server?.stop()
-})
-
-const login = (page, user) => loginAt(page, base, user)
+const { login } = env
 
 test('agent: the current lead warns before it is recycled; 跟进 brings an expiring prospect back', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 800 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
     await login(page, AGENT)
     assert.equal(new URL(page.url()).pathname, '/desk')
@@ -91,7 +79,7 @@ test('agent: the current lead warns before it is recycled; 跟进 brings an expi
     await tid(page, 'desk-recycle-warning').waitFor()
 
     // an agent typing the pool page's address is sent back to the desk
-    await page.goto(`${base}/pool`)
+    await page.goto(`${env.base}/pool`)
     await page.waitForURL(/\/desk$/)
     assert.equal(await tid(page, 'menu-pool').count(), 0)
     assert.deepEqual(problems, [])
@@ -101,7 +89,7 @@ test('agent: the current lead warns before it is recycled; 跟进 brings an expi
 })
 
 test('manager: the pool page, recycle now, lock and unlock; the home page summary', async () => {
-  const { context, page, problems } = await newPage(browser, { width: 1280, height: 900 })
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 900 })
   try {
     await login(page, MANAGER)
     await tid(page, 'menu-pool').click()

@@ -28,6 +28,18 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
   return InternalError(std::string(what) + ": " + msg);
 }
 
+// Runs statements without parameters (pragmas, migrations).
+Status RunScript(sqlite3* db, std::string_view sql) {
+  const std::string s(sql);
+  char* err = nullptr;
+  if (sqlite3_exec(db, s.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    return InternalError("exec script: " + msg);
+  }
+  return {};
+}
+
 class SqliteBulk final : public BulkStatement {
  public:
   SqliteBulk(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
@@ -141,17 +153,7 @@ class SqliteConnection final : public Connection {
     return b.get();
   }
 
-  Status ExecScript(std::string_view sql) override {
-    std::string s(sql);
-    char* err = nullptr;
-    int rc = sqlite3_exec(h_->db, s.c_str(), nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err ? err : "";
-      sqlite3_free(err);
-      return InternalError("exec script: " + msg);
-    }
-    return {};
-  }
+  Status ExecScript(std::string_view sql) override { return RunScript(h_->db, sql); }
 
   Status Begin(bool write) override {
     if (!write) return ExecSimple("BEGIN DEFERRED");
@@ -361,15 +363,10 @@ class SqliteDatabase final : public Database {
     }
     sqlite3_busy_timeout(db, 5000);
     auto h = std::make_unique<Handle>(db);
-    char* err = nullptr;
-    if (sqlite3_exec(db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-                     "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;",
-                     nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string msg = err ? err : "";
-      sqlite3_free(err);
-      return InternalError("exec script: " + msg);
-    }
+    DD_RETURN_IF_ERROR(
+        RunScript(db,
+                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                  "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-32768;"));
     sqlite3_wal_hook(db, &Checkpointer::WalHook, &checkpointer_);  // replaces auto-checkpoints
     return h;
   }

@@ -35,5 +35,13 @@ describe('alternate numbers on the desk', () => {
     assert.equal(m.status, 200, m.text)
     assert.deepEqual(m.body.lead.alternates, [{ phone: null, phone_display: '139****5678' }])
     assert.ok(!m.text.includes('12345678'), 'no number in clear in the masked answer')
+
+    // 显示号码 reveals the other numbers with the main one, for one count
+    setSettings(srv.db, { unmask_budget_per_day: 1 })
+    const u = await agent.post('/api/v1/desk/unmask', { body: { lead_id: m.body.lead.id } })
+    assert.equal(u.status, 200, u.text)
+    assert.equal(u.body.phone, '+8613812345678')
+    assert.deepEqual(u.body.alternates, [{ phone: '+8613912345678', phone_display: '139 1234 5678' }])
+    assert.equal(u.body.unmask_left, 0)
   })
 })

@@ -19,7 +19,8 @@ const A1 = { username: 'a1', display: '张业务', password: 'Agent-pass-123' }
 const A2 = { username: 'a2', display: '李业务', password: 'Agent-pass-456' }
 const NAMES = ['张三', '李四', '王五', '赵六', '钱七', '孙八', '周九', '吴十']
 const csv = (from) =>
-  ['姓名,电话,楼盘', ...NAMES.map((n, i) => `${n},139 8765 ${String(from + i).padStart(4, '0')},万科城`)].join('\n') + '\n'
+  // each lead has a second number in its phone cell (备用号码)
+  ['姓名,电话,楼盘', ...NAMES.map((n, i) => `${n},139 8765 ${String(from + i).padStart(4, '0')} / 137 5555 ${String(from + i).padStart(4, '0')},万科城`)].join('\n') + '\n'
 
 let db
 
@@ -133,11 +134,18 @@ test('masked mode: 138****5678 and a 显示号码 button that reveals the number
     await tid(page, 'desk-watermark').waitFor()
     await shot(page, 'leak-03-desk-masked')
 
+    // the other number is masked too, and not callable
+    const alternates = tid(page, 'desk-alternates')
+    assert.match(await alternates.innerText(), /137\*{4}20\d\d/)
+    assert.equal(await alternates.locator('a').count(), 0)
+
     await tid(page, 'desk-unmask').click()
     const phone = tid(page, 'desk-phone')
     await phone.waitFor()
     assert.match(await phone.getAttribute('href'), /^tel:\+86139876520\d\d$/)
     assert.match((await phone.innerText()).trim(), /^139 8765 20\d\d$/)
+    // unmasking reveals the other number with it
+    assert.match(await alternates.locator('a').getAttribute('href'), /^tel:\+86137555520\d\d$/)
     await shot(page, 'leak-04-desk-unmasked')
 
     // the next lead is masked again

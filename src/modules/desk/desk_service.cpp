@@ -216,8 +216,8 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
   DD_ASSIGN_OR_RETURN(auto row,
                       conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
                                     "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
-                                    "locked, COALESCE(assigned_at, created_at), followed_at, area "
-                                    "FROM leads WHERE id = ?",
+                                    "locked, COALESCE(assigned_at, created_at), followed_at, area, "
+                                    "alternates FROM leads WHERE id = ?",
                                     {lead_id}));
   if (!row) return out;
   DD_ASSIGN_OR_RETURN(
@@ -233,20 +233,8 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                        {"note", h.Text(2)},
                        {"agent", h.Text(3)}});
   }
-  const auto secrets = vault_.OpenLeadOr(row->Text(2), {}, row->Text(5));
+  const auto secrets = vault_.OpenLeadOr(row->Text(2), row->Text(15), row->Text(5));
   json attrs = json::parse(secrets.attributes, nullptr, false);
-  // The other numbers of the lead's cell (备用号码), to call when the first
-  // does not answer.
-  json alternates = json::array();
-  if (json alts = json::parse(secrets.alternates, nullptr, false); alts.is_array()) {
-    for (const auto& a : alts) {
-      if (!a.is_string()) continue;
-      const std::string e164 = a.get<std::string>();
-      auto ac = cleaner_.Clean(e164);
-      alternates.push_back(
-          {{"phone", e164}, {"phone_display", ac.phone ? ac.phone->display : e164}});
-    }
-  }
   const std::string& phone = secrets.phone;
   auto c = cleaner_.Clean(phone);
   out["lead"] = {{"id", row->Int(0)},
@@ -257,7 +245,9 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
                  {"carrier", row->Text(4)},
                  {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
                  {"attributes", attrs.is_object() ? attrs : json::object()},
-                 {"alternates", alternates},
+                 // The other numbers of the lead's cell (备用号码), to call when the
+                 // first does not answer.
+                 {"alternates", leak::DeskAlternates(cleaner_, secrets.alternates)},
                  {"history", history},
                  {"status", row->Text(6)},
                  {"attempts", row->Int(7)},

@@ -90,6 +90,19 @@ std::string MaskDigitRuns(std::string_view text) {
   return out;
 }
 
+json DeskAlternates(const phone::PhoneCleaner& cleaner, std::string_view alternates_json) {
+  json out = json::array();
+  json alts = json::parse(alternates_json, nullptr, false);
+  if (!alts.is_array()) return out;
+  for (const auto& a : alts) {
+    if (!a.is_string()) continue;
+    const std::string e164 = a.get<std::string>();
+    auto c = cleaner.Clean(e164);
+    out.push_back({{"phone", e164}, {"phone_display", c.phone ? c.phone->display : e164}});
+  }
+  return out;
+}
+
 void MaskDesk(json& desk, std::string_view national_digits) {
   desk["masked"] = true;
   auto lead = desk.find("lead");

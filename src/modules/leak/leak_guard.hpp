@@ -19,6 +19,7 @@
 #include "core/result.hpp"
 #include "db/database.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/phone/phone_cleaner.hpp"
 
 namespace dd::leak {
 
@@ -55,6 +56,10 @@ Result<bool> AlertSince(db::Connection& conn, int64_t agent_id, std::string_view
 // Masks every run of 7 or more digits (spaces and dashes inside a run count
 // as part of it) in free text, such as an extra column holding a second number.
 std::string MaskDigitRuns(std::string_view text);
+
+// The other numbers of a lead (its sealed alternates, a JSON array of E.164)
+// as the desk shows them: [{"phone", "phone_display"}], formatted for dialling.
+nlohmann::json DeskAlternates(const phone::PhoneCleaner& cleaner, std::string_view alternates_json);
 
 // Masks the desk answer {"lead": {...}, ...} in place: `phone` becomes null,
 // `phone_display` the masked national number, digit runs in the attributes and

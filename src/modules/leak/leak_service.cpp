@@ -129,8 +129,9 @@ Result<json> LeakService::Unmask(const Actor& agent, int64_t lead_id) {
   DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
     DD_ASSIGN_OR_RETURN(
         auto lead,
-        conn->QueryOne("SELECT phone, current_agent_id, owner_id FROM leads WHERE id = ?",
-                       {lead_id}));
+        conn->QueryOne(
+            "SELECT phone, current_agent_id, owner_id, alternates FROM leads WHERE id = ?",
+            {lead_id}));
     if (!lead || lead->OptInt(1) != agent.user_id || lead->OptInt(2) != agent.user_id) {
       return Error(ErrorCode::kConflict, "not_current_lead");
     }
@@ -167,11 +168,14 @@ Result<json> LeakService::Unmask(const Actor& agent, int64_t lead_id) {
     DD_RETURN_IF_ERROR(audit_.Append(
         *conn, audit::Entry::By(agent, "lead.unmask", "lead:" + std::to_string(lead_id),
                                 {{"counted", !seen}})));
-    const std::string phone = vault_.OpenLeadOr(lead->Text(0)).phone;
+    // The lead's other numbers (备用号码) are revealed with it: one lead, one count.
+    const auto secrets = vault_.OpenLeadOr(lead->Text(0), lead->Text(3));
+    const std::string& phone = secrets.phone;
     auto c = cleaner_.Clean(phone);
     out = {{"lead_id", lead_id},
            {"phone", phone},
            {"phone_display", c.phone ? c.phone->display : phone},
+           {"alternates", DeskAlternates(cleaner_, secrets.alternates)},
            {"unmask_left", std::max<int64_t>(0, limits.unmask_budget - count)}};
     return {};
   }));

@@ -36,7 +36,8 @@ std::vector<http::Route> App::Routes() {
          DD_ASSIGN_OR_RETURN(auto row, conn->QueryOne("SELECT 1"));
          (void)row;
          return http::Response::Json(200, {{"status", "ok"}});
-       }},
+       },
+       /*quick=*/true},
       {"POST", "/api/v1/session", P::kPublic, 0,
        [&acc, tls](RouteContext& c) { return a::PostSession(acc, c, tls); }},
       {"DELETE", "/api/v1/session", P::kSelf, 0,

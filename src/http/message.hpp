@@ -51,6 +51,15 @@ class Handler {
   // Largest body accepted for this request line (checked before reading it).
   virtual size_t BodyLimit(std::string_view method, std::string_view target) const = 0;
   virtual Response Handle(Request& req) const = 0;
+  // True when the request is answered at once, never waiting on the
+  // database's write lock or doing heavy work: the server then handles it on
+  // its I/O thread instead of handing it to a worker (a thread switch each
+  // way, which costs more than such an answer).
+  virtual bool Quick(std::string_view method, std::string_view target) const {
+    (void)method;
+    (void)target;
+    return false;
+  }
   // A problem+json answer for errors the server finds itself: 400 (bad
   // request line or headers), 413 (body too large), 408 (too slow).
   virtual Response TransportError(int status, std::string_view accept_language, bool tls,

@@ -150,6 +150,15 @@ size_t Router::BodyLimit(std::string_view method, std::string_view target) const
   return opts_.json_body_limit;
 }
 
+bool Router::Quick(std::string_view method, std::string_view target) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  if (!path.starts_with("/api/") && path != "/healthz") return true;  // ServeStatic: memory only
+  std::map<std::string, std::string> params;
+  bool known = false;
+  const Route* r = Match(method, path, &params, &known);
+  return r && r->quick;
+}
+
 Response Router::Handle(Request& req) const {
   const std::string lang = i18n::PickLanguage(req.Header("accept-language"));
   const bool is_api = req.path.starts_with("/api/") || req.path == "/healthz";

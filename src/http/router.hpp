@@ -46,6 +46,7 @@ struct Route {
   Permission permission;  // declared for every route
   size_t body_limit;      // 0: the default JSON limit
   HandlerFn handler;
+  bool quick = false;  // answered on the I/O thread (Handler::Quick): no write lock, no heavy work
 };
 
 // Who is calling: the session cookie or the Bearer token of a request.
@@ -61,6 +62,8 @@ class Router final : public Handler {
   Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts);
 
   size_t BodyLimit(std::string_view method, std::string_view target) const override;
+  // The web app's files and the routes declared quick.
+  bool Quick(std::string_view method, std::string_view target) const override;
   Response Handle(Request& req) const override;
   Response TransportError(int status, std::string_view accept_language, bool tls,
                           size_t limit = 0) const override;

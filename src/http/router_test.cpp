@@ -35,7 +35,8 @@ class RouterTest : public ::testing::Test {
                 {"GET", "/api/v1/open", Permission::kPublic, 0,
                  [](RouteContext&) -> Result<Response> {
                    return Response::Json(200, {{"ok", true}});
-                 }},
+                 },
+                 /*quick=*/true},
                 {"GET", "/api/v1/users", Permission::kUsersRead, 0,
                  [](RouteContext& c) -> Result<Response> {
                    return Response::Json(200, {{"by", c.actor_ref().username}});
@@ -203,6 +204,16 @@ TEST(SessionCookieTest, IsHttpOnlyStrictAndSecureUnderTls) {
   EXPECT_NE(c.find("SameSite=Strict"), std::string::npos);
   EXPECT_EQ(c.find("Secure"), std::string::npos);
   EXPECT_NE(SessionCookie("t", 60, true).find("; Secure"), std::string::npos);
+}
+
+TEST_F(RouterTest, QuickRequestsAreTheDeclaredRoutesAndTheWebApp) {
+  EXPECT_TRUE(router_.Quick("GET", "/api/v1/open"));
+  EXPECT_TRUE(router_.Quick("GET", "/api/v1/open?x=1"));
+  EXPECT_FALSE(router_.Quick("POST", "/api/v1/open"));  // not that route
+  EXPECT_FALSE(router_.Quick("GET", "/api/v1/users"));
+  EXPECT_FALSE(router_.Quick("GET", "/api/v1/nothing"));
+  EXPECT_TRUE(router_.Quick("GET", "/"));
+  EXPECT_TRUE(router_.Quick("GET", "/assets/app.js"));
 }
 
 }  // namespace

@@ -333,10 +333,14 @@ class Server::Impl {
       const auto started = std::chrono::steady_clock::now();
       Response res;
       try {
-        res = co_await asio::co_spawn(
-            workers_.get_executor(),
-            [this, &req]() -> asio::awaitable<Response> { co_return handler_.Handle(req); },
-            asio::use_awaitable);
+        if (handler_.Quick(req.method, req.target)) {
+          res = handler_.Handle(req);
+        } else {
+          res = co_await asio::co_spawn(
+              workers_.get_executor(),
+              [this, &req]() -> asio::awaitable<Response> { co_return handler_.Handle(req); },
+              asio::use_awaitable);
+        }
       } catch (const std::exception& e) {
         spdlog::error("event=handler_exception error=\"{}\"", e.what());
         res = handler_.TransportError(500, accept_language, tls);

@@ -1,7 +1,8 @@
 // The HTTP(S) server: Boost.Beast/Asio with C++20 coroutines. The only
 // component that includes Beast. One coroutine per connection reads a request
 // (header and body limits, timeouts), hands it to the Handler on a worker
-// thread pool (so blocking database work never runs on an I/O thread), waits
+// thread pool (so blocking database work never runs on an I/O thread; the
+// quick requests, Handler::Quick, are answered on the I/O thread), waits
 // for any requested delay on a timer, and writes the answer; keep-alive until
 // the client closes or the server stops.
 #pragma once

@@ -228,7 +228,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   bool demo = false;
   std::string tls_cert, tls_key, log_level = "info";
-  int io_threads = 1, workers = 4;
+  int io_threads = 1, workers = 16;
   size_t json_limit = 1 << 20;
   size_t upload_limit = 256u << 20;
   serve->add_option("--listen", listen, "HOST:PORT to listen on")

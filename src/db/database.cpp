@@ -66,8 +66,21 @@ Lease::~Lease() {
   if (db_ && conn_) db_->Release(std::move(conn_));
 }
 
+Status Connection::WriteTransaction(const std::function<Status()>& fn) {
+  DD_RETURN_IF_ERROR(Begin(true));
+  Status s = fn();
+  if (!s.ok()) {
+    Rollback();
+    return s;
+  }
+  Status c = Commit();
+  if (!c.ok()) Rollback();
+  return c;
+}
+
 Status WithTransaction(Connection& conn, bool write, const std::function<Status()>& fn) {
-  DD_RETURN_IF_ERROR(conn.Begin(write));
+  if (write) return conn.WriteTransaction(fn);
+  DD_RETURN_IF_ERROR(conn.Begin(false));
   Status s = fn();
   if (!s.ok()) {
     conn.Rollback();

@@ -113,6 +113,11 @@ class Connection {
   virtual Status Begin(bool write) = 0;
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
+  // Runs `fn` in a write transaction: committed when it succeeds, rolled back
+  // when it fails. An engine may commit several callers' transactions at once
+  // (group commit; each in a savepoint of one transaction), so `fn` must not
+  // begin, commit or roll back itself. Use it through WithTransaction().
+  virtual Status WriteTransaction(const std::function<Status()>& fn);
 
   // The first row, or std::nullopt when there is none.
   Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});

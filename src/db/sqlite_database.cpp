@@ -3,6 +3,8 @@
 #include <sqlite3.h>
 
 #include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -89,10 +91,31 @@ struct Handle {
 // spread over the pool each one began by re-reading its pages; on one handle
 // the pages of the last transactions (the desk's leads, call log and audit
 // chain) stay cached from one write to the next.
+//
+// Group commit: write transactions that arrive while another is running wait
+// in `queue`; the next caller to lead takes the write mutex and runs every
+// waiting transaction in one SQLite transaction, each in its own savepoint
+// (a failing one is rolled back alone), then commits once. Most of a small
+// transaction's cost is its commit (a WAL frame write per page it touched,
+// and the checkpoint copying them later), and transactions in the same group
+// share the pages they touch in common (the tails of the call log, the audit
+// chain and their indexes).
+class SqliteConnection;
+struct WriteJob {
+  SqliteConnection* conn;
+  const std::function<Status()>* fn;
+  Status result;
+  bool done = false;
+};
 struct WriteSide {
   std::mutex mu;
   std::unique_ptr<Handle> handle;
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<WriteJob*> queue;
+  bool leading = false;  // a caller is running a group
 };
+constexpr size_t kMaxGroup = 64;
 
 class SqliteConnection final : public Connection {
  public:
@@ -169,6 +192,32 @@ class SqliteConnection final : public Connection {
     if (s.ok()) ReleaseWrite();
     return s;
   }
+
+  Status WriteTransaction(const std::function<Status()>& fn) override {
+    WriteJob job{this, &fn, {}, false};
+    WriteSide& w = *writes_;
+    std::unique_lock q(w.queue_mu);
+    w.queue.push_back(&job);
+    while (!job.done) {
+      if (w.leading) {
+        w.queue_cv.wait(q);
+        continue;
+      }
+      w.leading = true;
+      std::vector<WriteJob*> group;
+      while (!w.queue.empty() && group.size() < kMaxGroup) {
+        group.push_back(w.queue.front());
+        w.queue.pop_front();
+      }
+      q.unlock();
+      RunGroup(w, group);
+      q.lock();
+      for (WriteJob* j : group) j->done = true;
+      w.leading = false;
+      w.queue_cv.notify_all();  // the results, and the next leader
+    }
+    return std::move(job.result);
+  }
   void Rollback() override {
     if (!sqlite3_get_autocommit(h_->db)) (void)ExecSimple("ROLLBACK");
     ReleaseWrite();
@@ -212,6 +261,76 @@ class SqliteConnection final : public Connection {
       if (rc != SQLITE_OK) return SqliteError(h_->db, rc, "bind");
     }
     return stmt;
+  }
+
+  // Runs `group` as one transaction on the shared write handle (the caller
+  // leads; the others' connections are idle meanwhile, their threads waiting).
+  static void RunGroup(WriteSide& w, const std::vector<WriteJob*>& group) {
+    std::lock_guard writing(w.mu);
+    sqlite3* db = w.handle->db;
+    auto exec = [db](const char* sql) -> Status {
+      int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
+      return {};
+    };
+    if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
+      for (WriteJob* j : group) j->result = b;
+      return;
+    }
+    std::vector<WriteJob*> kept;  // succeeded, to commit
+    for (WriteJob* j : group) {
+      if (Status sp = exec("SAVEPOINT job"); !sp.ok()) {
+        j->result = std::move(sp);
+        continue;
+      }
+      j->conn->EnterGroup(w.handle.get());
+      try {
+        j->result = (*j->fn)();
+      } catch (const std::exception& e) {
+        j->result = Error(ErrorCode::kInternal, "internal").WithInternal(e.what());
+      }
+      j->conn->LeaveGroup();
+      if (sqlite3_get_autocommit(db)) {
+        // SQLite rolled the whole transaction back (I/O error, out of
+        // memory): what the group did so far is gone; start again.
+        Status lost = j->result.ok() ? Error(ErrorCode::kInternal, "transaction_lost") : j->result;
+        for (WriteJob* k : kept) k->result = lost;
+        kept.clear();
+        if (j->result.ok()) j->result = lost;
+        if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
+          for (WriteJob* k : group) {
+            if (!k->done && k->result.ok()) k->result = b;
+          }
+          return;
+        }
+        continue;
+      }
+      if (j->result.ok()) {
+        Status r = exec("RELEASE job");
+        if (r.ok()) {
+          kept.push_back(j);
+        } else {
+          j->result = std::move(r);
+        }
+      } else {
+        (void)exec("ROLLBACK TO job");
+        (void)exec("RELEASE job");
+      }
+    }
+    Status c = exec("COMMIT");
+    if (!c.ok()) {
+      (void)exec("ROLLBACK");
+      for (WriteJob* k : kept) k->result = c;
+    }
+  }
+
+  void EnterGroup(Handle* write_handle) {
+    holds_write_ = true;  // the leader holds the mutex
+    h_ = write_handle;
+  }
+  void LeaveGroup() {
+    holds_write_ = false;
+    h_ = own_.get();
   }
 
   void ReleaseWrite() {

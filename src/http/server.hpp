@@ -20,7 +20,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;
   int io_threads = 1;
-  int worker_threads = 4;
+  int worker_threads = 16;
   int header_timeout_s = 15;  // to receive a request's header
   int idle_timeout_s = 60;    // keep-alive connection with no request
   int body_timeout_s = 300;   // to receive a body (uploads are large)

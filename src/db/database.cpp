@@ -66,21 +66,8 @@ Lease::~Lease() {
   if (db_ && conn_) db_->Release(std::move(conn_));
 }
 
-Status Connection::WriteTransaction(const std::function<Status()>& fn) {
-  DD_RETURN_IF_ERROR(Begin(true));
-  Status s = fn();
-  if (!s.ok()) {
-    Rollback();
-    return s;
-  }
-  Status c = Commit();
-  if (!c.ok()) Rollback();
-  return c;
-}
-
 Status WithTransaction(Connection& conn, bool write, const std::function<Status()>& fn) {
-  if (write) return conn.WriteTransaction(fn);
-  DD_RETURN_IF_ERROR(conn.Begin(false));
+  DD_RETURN_IF_ERROR(conn.Begin(write));
   Status s = fn();
   if (!s.ok()) {
     conn.Rollback();
@@ -89,6 +76,14 @@ Status WithTransaction(Connection& conn, bool write, const std::function<Status(
   Status c = conn.Commit();
   if (!c.ok()) conn.Rollback();
   return c;
+}
+
+Status Connection::GroupedWriteTransaction(const std::function<Status()>& fn) {
+  return WithTransaction(*this, true, fn);
+}
+
+Status WithGroupedTransaction(Connection& conn, const std::function<Status()>& fn) {
+  return conn.GroupedWriteTransaction(fn);
 }
 
 Result<int> Migrate(Database& db) {

@@ -114,10 +114,12 @@ class Connection {
   virtual Status Commit() = 0;
   virtual void Rollback() = 0;
   // Runs `fn` in a write transaction: committed when it succeeds, rolled back
-  // when it fails. An engine may commit several callers' transactions at once
-  // (group commit; each in a savepoint of one transaction), so `fn` must not
-  // begin, commit or roll back itself. Use it through WithTransaction().
-  virtual Status WriteTransaction(const std::function<Status()>& fn);
+  // when it fails. An engine may commit several callers' such transactions
+  // at once (group commit: each in a savepoint of one transaction), so `fn`
+  // must not begin, commit or roll back itself, and must stay small (a few
+  // statements on a few rows: a savepoint makes every statement of a big
+  // transaction slower). Use it through WithGroupedTransaction().
+  virtual Status GroupedWriteTransaction(const std::function<Status()>& fn);
 
   // The first row, or std::nullopt when there is none.
   Result<std::optional<Row>> QueryOne(std::string_view sql, const Params& params = {});
@@ -159,6 +161,10 @@ Result<std::unique_ptr<Database>> Open(const std::string& url);
 
 // Runs `fn` inside a transaction; commits if it returns ok, else rolls back.
 Status WithTransaction(Connection& conn, bool write, const std::function<Status()>& fn);
+// A small write transaction that may be committed together with others
+// running at the same time (the desk's outcomes): see
+// Connection::GroupedWriteTransaction.
+Status WithGroupedTransaction(Connection& conn, const std::function<Status()>& fn);
 
 // Applies the embedded migrations not yet applied; returns how many ran.
 Result<int> Migrate(Database& db);

@@ -92,8 +92,9 @@ struct Handle {
 // the pages of the last transactions (the desk's leads, call log and audit
 // chain) stay cached from one write to the next.
 //
-// Group commit: write transactions that arrive while another is running wait
-// in `queue`; the next caller to lead takes the write mutex and runs every
+// Group commit (WithGroupedTransaction, for the desk's small transactions;
+// WithTransaction is never grouped): such transactions that arrive while
+// another is running wait in `queue`; the next caller to lead takes the write mutex and runs every
 // waiting transaction in one SQLite transaction, each in its own savepoint
 // (a failing one is rolled back alone), then commits once. Most of a small
 // transaction's cost is its commit (a WAL frame write per page it touched,
@@ -193,7 +194,7 @@ class SqliteConnection final : public Connection {
     return s;
   }
 
-  Status WriteTransaction(const std::function<Status()>& fn) override {
+  Status GroupedWriteTransaction(const std::function<Status()>& fn) override {
     WriteJob job{this, &fn, {}, false};
     WriteSide& w = *writes_;
     std::unique_lock q(w.queue_mu);
@@ -275,6 +276,19 @@ class SqliteConnection final : public Connection {
     };
     if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
       for (WriteJob* j : group) j->result = b;
+      return;
+    }
+    if (group.size() == 1) {  // alone: no savepoint needed
+      WriteJob* j = group.front();
+      j->conn->EnterGroup(w.handle.get());
+      try {
+        j->result = (*j->fn)();
+      } catch (const std::exception& e) {
+        j->result = Error(ErrorCode::kInternal, "internal").WithInternal(e.what());
+      }
+      j->conn->LeaveGroup();
+      if (j->result.ok()) j->result = exec("COMMIT");
+      if (!sqlite3_get_autocommit(db)) (void)exec("ROLLBACK");
       return;
     }
     std::vector<WriteJob*> kept;  // succeeded, to commit

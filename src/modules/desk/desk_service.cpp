@@ -275,7 +275,7 @@ Result<json> DeskService::Current(const Actor& agent) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+  DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
     return {};
@@ -298,7 +298,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;  // the reveal budget: the outcome is kept, no next lead
-  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+  DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     if (!req.request_id.empty()) {
       DD_ASSIGN_OR_RETURN(
           auto seen,
@@ -379,7 +379,7 @@ Result<json> DeskService::Pull(const Actor& agent) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+  DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     DD_ASSIGN_OR_RETURN(bool paused, Paused(*conn, agent));
     if (paused) return Error(ErrorCode::kPermissionDenied, "agent_paused");
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
@@ -452,7 +452,7 @@ Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+  DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     DD_ASSIGN_OR_RETURN(
         auto lead,
         conn->QueryOne("SELECT l.owner_id, l.status, l.timezone, l.current_agent_id, (SELECT 1 "

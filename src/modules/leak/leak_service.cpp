@@ -126,7 +126,7 @@ Result<json> LeakService::Unmask(const Actor& agent, int64_t lead_id) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> refused;  // committed first (its alert), then returned
-  DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+  DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     DD_ASSIGN_OR_RETURN(
         auto lead,
         conn->QueryOne(

@@ -225,9 +225,10 @@ class SqliteConnection final : public Connection {
   }
 
  private:
-  Status ExecSimple(const char* sql) {
-    int rc = sqlite3_exec(h_->db, sql, nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) return SqliteError(h_->db, rc, sql);
+  Status ExecSimple(const char* sql) { return ExecSimple(h_->db, sql); }
+  static Status ExecSimple(sqlite3* db, const char* sql) {
+    int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
     return {};
   }
 
@@ -264,68 +265,55 @@ class SqliteConnection final : public Connection {
     return stmt;
   }
 
+  // Runs one job's `fn` on the shared write handle; an exception becomes an
+  // internal error for its caller.
+  static Status RunJob(WriteJob& j, Handle* write_handle) {
+    j.conn->EnterGroup(write_handle);
+    Status s;
+    try {
+      s = (*j.fn)();
+    } catch (const std::exception& e) {
+      s = Error(ErrorCode::kInternal, "internal").WithInternal(e.what());
+    }
+    j.conn->LeaveGroup();
+    return s;
+  }
+
   // Runs `group` as one transaction on the shared write handle (the caller
   // leads; the others' connections are idle meanwhile, their threads waiting).
   static void RunGroup(WriteSide& w, const std::vector<WriteJob*>& group) {
     std::lock_guard writing(w.mu);
     sqlite3* db = w.handle->db;
-    auto exec = [db](const char* sql) -> Status {
-      int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
-      if (rc != SQLITE_OK) return SqliteError(db, rc, sql);
-      return {};
-    };
+    auto exec = [db](const char* sql) { return ExecSimple(db, sql); };
     if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
       for (WriteJob* j : group) j->result = b;
       return;
     }
     if (group.size() == 1) {  // alone: no savepoint needed
-      WriteJob* j = group.front();
-      j->conn->EnterGroup(w.handle.get());
-      try {
-        j->result = (*j->fn)();
-      } catch (const std::exception& e) {
-        j->result = Error(ErrorCode::kInternal, "internal").WithInternal(e.what());
-      }
-      j->conn->LeaveGroup();
-      if (j->result.ok()) j->result = exec("COMMIT");
+      WriteJob& j = *group.front();
+      j.result = RunJob(j, w.handle.get());
+      if (j.result.ok()) j.result = exec("COMMIT");
       if (!sqlite3_get_autocommit(db)) (void)exec("ROLLBACK");
       return;
     }
     std::vector<WriteJob*> kept;  // succeeded, to commit
-    for (WriteJob* j : group) {
-      if (Status sp = exec("SAVEPOINT job"); !sp.ok()) {
-        j->result = std::move(sp);
-        continue;
-      }
-      j->conn->EnterGroup(w.handle.get());
-      try {
-        j->result = (*j->fn)();
-      } catch (const std::exception& e) {
-        j->result = Error(ErrorCode::kInternal, "internal").WithInternal(e.what());
-      }
-      j->conn->LeaveGroup();
+    for (size_t i = 0; i < group.size(); ++i) {
+      WriteJob& j = *group[i];
+      if (j.result = exec("SAVEPOINT job"); !j.result.ok()) continue;
+      j.result = RunJob(j, w.handle.get());
       if (sqlite3_get_autocommit(db)) {
         // SQLite rolled the whole transaction back (I/O error, out of
         // memory): what the group did so far is gone; start again.
-        Status lost = j->result.ok() ? Error(ErrorCode::kInternal, "transaction_lost") : j->result;
-        for (WriteJob* k : kept) k->result = lost;
+        if (j.result.ok()) j.result = Error(ErrorCode::kInternal, "transaction_lost");
+        for (WriteJob* k : kept) k->result = j.result;
         kept.clear();
-        if (j->result.ok()) j->result = lost;
         if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
-          for (WriteJob* k : group) {
-            if (!k->done && k->result.ok()) k->result = b;
-          }
+          for (size_t n = i + 1; n < group.size(); ++n) group[n]->result = b;  // not run
           return;
         }
-        continue;
-      }
-      if (j->result.ok()) {
-        Status r = exec("RELEASE job");
-        if (r.ok()) {
-          kept.push_back(j);
-        } else {
-          j->result = std::move(r);
-        }
+      } else if (j.result.ok()) {
+        j.result = exec("RELEASE job");
+        if (j.result.ok()) kept.push_back(&j);
       } else {
         (void)exec("ROLLBACK TO job");
         (void)exec("RELEASE job");

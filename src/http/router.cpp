@@ -141,11 +141,14 @@ std::string Router::AllowedMethods(std::string_view path) const {
   return allow;
 }
 
-size_t Router::BodyLimit(std::string_view method, std::string_view target) const {
-  std::string_view path = target.substr(0, target.find('?'));
+const Route* Router::RouteFor(std::string_view method, std::string_view target) const {
   std::map<std::string, std::string> params;
   bool known = false;
-  const Route* r = Match(method, path, &params, &known);
+  return Match(method, target.substr(0, target.find('?')), &params, &known);
+}
+
+size_t Router::BodyLimit(std::string_view method, std::string_view target) const {
+  const Route* r = RouteFor(method, target);
   if (r && r->body_limit > 0) return r->body_limit;
   return opts_.json_body_limit;
 }
@@ -153,9 +156,7 @@ size_t Router::BodyLimit(std::string_view method, std::string_view target) const
 bool Router::Quick(std::string_view method, std::string_view target) const {
   std::string_view path = target.substr(0, target.find('?'));
   if (!path.starts_with("/api/") && path != "/healthz") return true;  // ServeStatic: memory only
-  std::map<std::string, std::string> params;
-  bool known = false;
-  const Route* r = Match(method, path, &params, &known);
+  const Route* r = RouteFor(method, target);
   return r && r->quick;
 }
 

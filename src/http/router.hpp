@@ -74,6 +74,8 @@ class Router final : public Handler {
  private:
   const Route* Match(std::string_view method, std::string_view path,
                      std::map<std::string, std::string>* params, bool* path_known) const;
+  // The route a request line ("/path?query") goes to, if any.
+  const Route* RouteFor(std::string_view method, std::string_view target) const;
   Response Dispatch(Request& req, const std::string& lang) const;
   std::string AllowedMethods(std::string_view path) const;
   Response ServeStatic(const Request& req, const std::string& lang) const;

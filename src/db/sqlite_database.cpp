@@ -155,6 +155,21 @@ class SqliteConnection final : public Connection {
     return rows;
   }
 
+  Result<std::vector<int64_t>> QueryInts(std::string_view sql, const Params& params, int columns,
+                                         size_t expect_rows) override {
+    DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
+    std::vector<int64_t> out;
+    out.reserve(expect_rows * static_cast<size_t>(columns));
+    int rc;
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+      for (int i = 0; i < columns; ++i) out.push_back(sqlite3_column_int64(stmt, i));
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_DONE) return SqliteError(h_->db, rc, "step");
+    return out;
+  }
+
   Result<ExecInfo> Exec(std::string_view sql, const Params& params) override {
     DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
     // A write outside a transaction takes the process's write lock too, so

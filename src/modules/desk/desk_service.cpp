@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "core/timezone.hpp"
+#include "modules/dealing/lead_queue.hpp"
 #include "modules/pool/pool_service.hpp"
 
 namespace dd::desk {
@@ -149,28 +150,48 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       "SELECT id, phone_key, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
       "AND ? >= 0 ORDER BY queue_pos, id LIMIT 20 OFFSET ?",
   };
+  // Shows lead `id` (materialising it first when it comes from the queue).
+  auto show = [&](int64_t id, const dealing::Queued* queued) -> Status {
+    DD_RETURN_IF_ERROR(leak_.BeforeReveal(conn, agent, rules.leak));  // reveal budget
+    if (queued) DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}));
+    DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                                 {agent.user_id, now, id}));
+    DD_RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                  {id, agent.user_id, now}));
+    return audit_.Append(conn,
+                         audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
+  };
+  // May the lead with this number's key and time zone be called now?
+  auto callable = [&](int64_t phone_key, const std::string& timezone) -> Result<bool> {
+    if (!Callable(rules, timezone, now)) return false;
+    DD_ASSIGN_OR_RETURN(auto dnc,
+                        conn.QueryOne("SELECT 1 FROM dnc WHERE phone_key = ?", {phone_key}));
+    return !dnc;
+  };
   for (const char* q : queries) {
     for (int64_t offset = 0; offset < 2000; offset += 20) {
       DD_ASSIGN_OR_RETURN(auto rows, conn.Query(q, {agent.user_id, now, offset}));
       for (const auto& r : rows) {
-        if (!Callable(rules, r.Text(2), now)) continue;
-        DD_ASSIGN_OR_RETURN(auto dnc,
-                            conn.QueryOne("SELECT 1 FROM dnc WHERE phone_key = ?", {r.Int(1)}));
-        if (dnc) continue;
-        const int64_t id = r.Int(0);
-        DD_RETURN_IF_ERROR(leak_.BeforeReveal(conn, agent, rules.leak));  // reveal budget
-        DD_RETURN_IF_ERROR(
-            conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
-                      {agent.user_id, now, id}));
-        DD_RETURN_IF_ERROR(
-            conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                      {id, agent.user_id, now}));
-        DD_RETURN_IF_ERROR(audit_.Append(
-            conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id))));
-        return id;
+        DD_ASSIGN_OR_RETURN(bool ok, callable(r.Int(1), r.Text(2)));
+        if (!ok) continue;
+        DD_RETURN_IF_ERROR(show(r.Int(0), nullptr));
+        return r.Int(0);
       }
       if (rows.size() < 20) break;
     }
+  }
+  // Then the leads dealt to the agent and never shown, in queue order.
+  for (int64_t offset = 0; offset < 2000; offset += 20) {
+    DD_ASSIGN_OR_RETURN(auto rows, dealing::QueuePage(conn, agent.user_id, offset, 20));
+    for (const auto& r : rows) {
+      DD_ASSIGN_OR_RETURN(bool ok, callable(r.Int(2), r.Text(3)));
+      if (!ok) continue;
+      const dealing::Queued entry{r.Int(0), r.Int(1), r.Int(4), r.Int(5)};
+      DD_RETURN_IF_ERROR(show(r.Int(1), &entry));
+      return r.Int(1);
+    }
+    if (rows.size() < 20) break;
   }
   return int64_t{0};
 }
@@ -196,7 +217,13 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
               "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE owner_id = ? AND status IN ") +
               kOpen + " LIMIT ?) t",
           {agent.user_id, rules.low_stock}));
-  out["low_stock"] = left->Int(0) < rules.low_stock;
+  int64_t open = left->Int(0);
+  if (open < rules.low_stock) {
+    DD_ASSIGN_OR_RETURN(int64_t queued,
+                        dealing::QueuedCount(conn, agent.user_id, rules.low_stock - open));
+    open += queued;
+  }
+  out["low_stock"] = open < rules.low_stock;
   if (lead_id == 0) {
     if (rules.pull_mode) {
       // Not on leave, within the daily claim cap and the holding cap (a
@@ -413,9 +440,11 @@ Result<json> DeskService::Pull(const Actor& agent) {
                 "SELECT l.id, l.timezone, (SELECT 1 FROM dnc d WHERE d.phone_key = l.phone_key) "
                 "FROM leads "
                 "l "
-                "WHERE l.status = 'new' AND l.owner_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
-                "pool_recycles r WHERE r.lead_id = l.id AND r.agent_id = ? AND r.at > ?) "
-                "ORDER BY l.id LIMIT 50 OFFSET ?",
+                "WHERE l.status = 'new' AND l.owner_id IS NULL AND " +
+                    dealing::NotQueued("l") +
+                    " AND NOT EXISTS (SELECT 1 FROM "
+                    "pool_recycles r WHERE r.lead_id = l.id AND r.agent_id = ? AND r.at > ?) "
+                    "ORDER BY l.id LIMIT 50 OFFSET ?",
                 {agent.user_id, cooldown_since, offset}));
         for (const auto& r : rows) {
           if (r.IsNull(2) && Callable(rules, r.Text(1), now)) {

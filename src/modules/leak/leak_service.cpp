@@ -7,6 +7,7 @@
 #include "core/crypto.hpp"
 #include "core/i18n.hpp"
 #include "core/timezone.hpp"
+#include "modules/dealing/lead_queue.hpp"
 #include "modules/leak/leak_guard.hpp"
 #include "modules/leak/xlsx_export.hpp"
 
@@ -196,18 +197,20 @@ Result<ExportFile> LeakService::ExportBatch(const Actor& actor, int64_t batch_id
   const std::string scope(ScopeName(actor.scope()));
   // Leads of the batch in scope (not those in the recycle bin): admins all;
   // managers those owned by users of their department subtree.
+  // A lead still waiting in an agent's queue is that agent's, 'assigned'.
+  const std::string owner = dealing::OwnerOf("l", "q");
   const std::string in_scope =
-      "FROM leads l LEFT JOIN users u ON u.id = l.owner_id WHERE l.batch_id = ? AND "
-      "l.status <> 'deleted' AND "
-      "(? = 'all' OR l.owner_id IN (SELECT x.id FROM users x WHERE x.department_id IN "
-      "(SELECT id FROM sub))) ";
+      "FROM leads l LEFT JOIN lead_queue q ON q.lead_id = l.id LEFT JOIN users u ON u.id = " +
+      owner + " WHERE l.batch_id = ? AND l.status <> 'deleted' AND (? = 'all' OR " + owner +
+      " IN (SELECT x.id FROM users x WHERE x.department_id IN (SELECT id FROM sub))) ";
   DD_ASSIGN_OR_RETURN(auto total_row,
                       conn->QueryOne(std::string(kScopeCte) + "SELECT COUNT(*) " + in_scope,
                                      {actor.department_id, batch_id, scope}));
   const int64_t total = total_row->Int(0);
   const std::string page_sql = std::string(kScopeCte) +
                                "SELECT l.id, l.name, l.phone, l.region, l.carrier, l.quality, "
-                               "l.status, u.display_name, l.last_outcome, l.attributes " +
+                               "CASE WHEN q.lead_id IS NULL THEN l.status ELSE 'assigned' END, "
+                               "u.display_name, l.last_outcome, l.attributes " +
                                in_scope + "AND l.id > ? ORDER BY l.id LIMIT ?";
   auto page = [&](int64_t after, int64_t n) {
     return conn->Query(page_sql, {actor.department_id, batch_id, scope, after, n});

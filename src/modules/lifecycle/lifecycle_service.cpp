@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/json_fields.hpp"
+#include "modules/dealing/lead_queue.hpp"
 #include "modules/intake/batch_keys.hpp"
 #include "modules/intake/intake_service.hpp"
 
@@ -241,6 +242,11 @@ Result<json> LifecycleService::Delete(const Actor& actor, const Selection& sel) 
                                      {IdsJson(sel.ids)}));
       if (found->Int(0) != static_cast<int64_t>(sel.ids.size())) return NotFound("batch");
     }
+    // Queued leads become their agents' own first: they are deleted (and
+    // restored) as the agents' leads, and a manager's scope sees their owner.
+    DD_ASSIGN_OR_RETURN(auto queued,
+                        dealing::QueuedWhere(*conn, f.sql + " AND " + kNotInBin, f.params));
+    DD_RETURN_IF_ERROR(dealing::Materialise(*conn, queued));
     if (sel.kind == Selection::Kind::kIds) {
       DD_ASSIGN_OR_RETURN(
           auto found, conn->QueryOne(std::string(kScopeCte) + "SELECT COUNT(*) FROM leads WHERE " +
@@ -374,6 +380,8 @@ Result<PurgeCounts> LifecycleService::PurgeLocked(db::Connection& conn, const st
   DD_ASSIGN_OR_RETURN(auto touched,
                       conn.Query("SELECT DISTINCT batch_id FROM leads WHERE " + where, params));
   for (const auto& r : touched) candidates.insert(r.Int(0));
+  DD_ASSIGN_OR_RETURN(auto queued, dealing::QueuedWhere(conn, where, params));
+  DD_RETURN_IF_ERROR(dealing::Drop(conn, queued));
   DD_ASSIGN_OR_RETURN(
       auto calls,
       conn.Exec("DELETE FROM call_log WHERE lead_id IN (SELECT id FROM leads WHERE " + where + ")",

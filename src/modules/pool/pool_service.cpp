@@ -7,6 +7,7 @@
 #include <set>
 
 #include "core/timezone.hpp"
+#include "modules/dealing/lead_queue.hpp"
 #include "modules/intake/intake_service.hpp"
 
 namespace dd::pool {
@@ -75,7 +76,9 @@ Result<int64_t> HoldingCount(db::Connection& conn, int64_t agent_id, int64_t lim
                                                 "owner_id = ? AND status IN ") +
                                         kHeldStates + " AND " + kNotWon + " LIMIT ?) t",
                                     {agent_id, limit}));
-  return row->Int(0);
+  // With the leads still waiting in its queue.
+  DD_ASSIGN_OR_RETURN(int64_t queued, dealing::QueuedCount(conn, agent_id, limit - row->Int(0)));
+  return row->Int(0) + queued;
 }
 
 Result<int64_t> ClaimsToday(db::Connection& conn, int64_t agent_id, int64_t now) {
@@ -135,6 +138,25 @@ Result<json> PoolService::Run(const Actor* actor) {
   std::vector<int64_t> candidates;
   const Cutoffs cut = PrefilterCutoffs(rules, now);
   if (cut.follow || cut.convert) {
+    // Queued leads dealt that long ago become owned leads first (a chunk
+    // per transaction), so that the rules below see them like any other.
+    const int64_t dealt_before = std::max(cut.follow.value_or(-1), cut.convert.value_or(-1));
+    for (int64_t after = 0;;) {  // a cursor over the queues, in slot order
+      bool more = false;
+      DD_RETURN_IF_ERROR(db::WithTransaction(*conn, true, [&]() -> Status {
+        DD_ASSIGN_OR_RETURN(
+            auto due,
+            dealing::FindQueued(*conn, kScopeCte,
+                                "a.slot > ? AND a.dealt_at <= ? AND (? = 'all' OR "
+                                "(a.slot >> 32) IN (SELECT u.id FROM users u WHERE "
+                                "u.department_id IN (SELECT id FROM sub)))",
+                                {dept, after, dealt_before, scope}, static_cast<int64_t>(kChunk)));
+        more = due.size() == kChunk;
+        if (more) after = due.back().slot;
+        return dealing::Materialise(*conn, due);
+      }));
+      if (!more) break;
+    }
     DD_ASSIGN_OR_RETURN(
         auto rows,
         conn->Query(std::string(kScopeCte) +
@@ -255,13 +277,15 @@ Result<json> PoolService::Overview(const Actor& actor) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   // The pool: unowned leads that are not in the recycle bin.
   DD_ASSIGN_OR_RETURN(
-      auto batches, conn->Query("SELECT l.batch_id, b.name, b.quality, COUNT(*), "
-                                "SUM(CASE WHEN l.recycled_at IS NOT NULL THEN 1 ELSE 0 END), "
-                                "SUM(CASE WHEN l.quality = 'A' THEN 1 ELSE 0 END), "
-                                "SUM(CASE WHEN l.quality = 'C' THEN 1 ELSE 0 END) "
-                                "FROM leads l JOIN batches b ON b.id = l.batch_id "
-                                "WHERE l.status = 'new' AND l.owner_id IS NULL "
-                                "GROUP BY l.batch_id, b.name, b.quality ORDER BY l.batch_id DESC"));
+      auto batches,
+      conn->Query("SELECT l.batch_id, b.name, b.quality, COUNT(*), "
+                  "SUM(CASE WHEN l.recycled_at IS NOT NULL THEN 1 ELSE 0 END), "
+                  "SUM(CASE WHEN l.quality = 'A' THEN 1 ELSE 0 END), "
+                  "SUM(CASE WHEN l.quality = 'C' THEN 1 ELSE 0 END) "
+                  "FROM leads l JOIN batches b ON b.id = l.batch_id "
+                  "WHERE l.status = 'new' AND l.owner_id IS NULL AND " +
+                  dealing::NotQueued("l") +
+                  " GROUP BY l.batch_id, b.name, b.quality ORDER BY l.batch_id DESC"));
   int64_t total = 0, recycled = 0, a = 0, c = 0;
   json by_batch = json::array();
   for (const auto& r : batches) {

@@ -1,0 +1,70 @@
+// The agents' queues of dealt leads (migrations/0009_lead_queues.sql).
+//
+// A deal appends each agent's leads to its queue and leaves the lead rows
+// alone: a queued lead is still status 'new' with no owner in `leads`. The
+// lead becomes an ordinary owned lead ('assigned', owner_id = the agent)
+// when it is materialised: when its agent's desk shows it, or before an
+// operation that works on owned leads (deleting it, the recycling run).
+// Everything that asks "is this lead in the pool?" adds NotQueued(); what
+// counts an agent's leads adds QueuedCount().
+//
+// All functions run inside the caller's transaction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "db/database.hpp"
+#include "modules/dealing/deal_plan.hpp"
+
+namespace dd::dealing {
+
+// The first slot of an agent's queue range: slot = agent_id * 2^32 + n.
+constexpr int64_t SlotBase(int64_t agent_id) { return agent_id << 32; }
+constexpr int64_t SlotAgent(int64_t slot) { return slot >> 32; }
+
+// SQL: lead `alias` waits in no queue ("NOT EXISTS (…)").
+std::string NotQueued(std::string_view alias);
+// SQL: the owner of lead `alias`, its queue's agent while queued (needs
+// `LEFT JOIN lead_queue <queue_alias> ON <queue_alias>.lead_id = <alias>.id`).
+std::string OwnerOf(std::string_view alias, std::string_view queue_alias);
+
+// Appends a committed deal's assignments to the agents' queues, after what
+// each already holds, in each agent's plan order (queue_pos).
+Status Enqueue(db::Connection& conn, int64_t deal_id, int64_t dealt_at,
+               const std::vector<Assignment>& assignments);
+
+// How many leads wait in an agent's queue, counting up to `limit`.
+Result<int64_t> QueuedCount(db::Connection& conn, int64_t agent_id, int64_t limit);
+
+struct Queued {
+  int64_t slot = 0, lead_id = 0, deal_id = 0, dealt_at = 0;
+};
+
+// Queue entries matching `cond` (SQL over `agent_queue a JOIN lead_queue q`,
+// fixed text, never built from input), at most `limit`, in slot order. A
+// condition on a.slot walks the queues in order; one on q.lead_id looks the
+// leads up.
+// `with` is an optional WITH clause `cond` uses.
+Result<std::vector<Queued>> FindQueued(db::Connection& conn, std::string_view with,
+                                       std::string_view cond, const db::Params& params,
+                                       int64_t limit = INT64_MAX);
+// The queued leads whose row matches `where` (a condition on `leads`).
+Result<std::vector<Queued>> QueuedWhere(db::Connection& conn, const std::string& where,
+                                        const db::Params& params);
+
+// The entries become owned 'assigned' leads of their agents, dealt when their
+// deal was made, and leave the queues.
+Status Materialise(db::Connection& conn, const std::vector<Queued>& entries);
+// The entries leave the queues; their leads stay in the pool.
+Status Drop(db::Connection& conn, const std::vector<Queued>& entries);
+
+// A page of an agent's queue in desk order: slot, lead id, phone_key,
+// timezone, deal id, dealt at.
+Result<std::vector<db::Row>> QueuePage(db::Connection& conn, int64_t agent_id, int64_t offset,
+                                       int64_t count);
+
+}  // namespace dd::dealing

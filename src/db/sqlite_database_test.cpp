@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "db/database.hpp"
+#include "testing/test_db.hpp"
 
 namespace dd::db {
 namespace {
@@ -20,14 +21,9 @@ namespace {
 class GroupCommitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dd_group_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto db = Open((dir_ / "t.db").string());
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
+    dir_ = testdb::FreshDir("dd_group_");
+    db_ = testdb::OpenDb(dir_, false);
+    ASSERT_TRUE(db_);
     auto conn = db_->Acquire();
     ASSERT_TRUE(conn.ok());
     ASSERT_TRUE(

@@ -6,6 +6,7 @@
 // rebuilt while the tests run: if it is briefly missing we wait for it.
 import { before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { randomUUID } from 'node:crypto'
 import { spawn, spawnSync } from 'node:child_process'
 import { accessSync, constants, copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -477,4 +478,46 @@ export async function addUsers(db, specs, { concurrency = 4 } = {}) {
   })
   await Promise.all(workers)
   return out
+}
+
+// ------------------------------------------------------------------ xlsx
+
+// Unzips an xlsx (with Python, in `dir`): {names, parts: {name: text}}.
+export function unzipXlsx(bytes, dir) {
+  const file = join(dir, `x-${randomUUID()}.xlsx`)
+  writeFileSync(file, bytes)
+  const r = spawnSync(
+    'python3',
+    ['-c', 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))', file],
+    { encoding: 'utf8' },
+  )
+  rmSync(file, { force: true })
+  assert.equal(r.status, 0, r.stderr)
+  const parts = JSON.parse(r.stdout)
+  return { names: Object.keys(parts), parts }
+}
+
+// Rows of sheet1 (inline strings in constant-memory mode, or shared strings),
+// each cell at the column its reference names (an empty cell is not written).
+export function sheetRows({ parts }) {
+  const shared = [...(parts['xl/sharedStrings.xml'] || '').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) =>
+    [...m[1].matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((x) => x[1]).join(''),
+  )
+  const column = (ref) => [...ref].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1
+  const sheet = parts['xl/worksheets/sheet1.xml']
+  return [...sheet.matchAll(/<row [^>]*>([\s\S]*?)<\/row>/g)].map((row) => {
+    const cells = []
+    for (const c of row[1].matchAll(/<c ([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)) {
+      const body = c[2] || ''
+      let value
+      if (/t="s"/.test(c[1])) value = shared[Number(/<v>(\d+)<\/v>/.exec(body)[1])]
+      else {
+        const t = /<t[^>]*>([^<]*)<\/t>/.exec(body)
+        value = t ? t[1] : (/<v>([^<]*)<\/v>/.exec(body) || [])[1]
+      }
+      const ref = /\br="([A-Z]+)\d+"/.exec(c[1])
+      cells[ref ? column(ref[1]) : cells.length] = value
+    }
+    return cells
+  })
 }

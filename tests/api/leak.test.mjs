@@ -8,10 +8,8 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
-import { readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { addDepartment, addUsers, assertProblem, cli, cliOk, importLeads, setSettings, tempDir, useServer, writeLeadsCsv, testClock } from './helpers.mjs'
+import { readdirSync, rmSync } from 'node:fs'
+import { addDepartment, addUsers, assertProblem, cli, cliOk, importLeads, setSettings, tempDir, useServer, writeLeadsCsv, testClock, unzipXlsx, sheetRows } from './helpers.mjs'
 
 const files = tempDir('dialdeck-leak-')
 // 2026-11-23 10:00 China time (UTC+8). The clock only moves forward.
@@ -79,6 +77,8 @@ async function desk(name) {
   assert.equal(r.status, 200, r.text)
   return r.body
 }
+
+const unzip = (bytes) => unzipXlsx(bytes, files)
 
 function outcome(api, leadId, what = 'not_interested', requestId = randomUUID()) {
   return api.post('/api/v1/desk/outcome', { body: { lead_id: leadId, outcome: what, note: '', request_id: requestId } })
@@ -226,36 +226,6 @@ test('outcomes recorded implausibly fast, 4 in a row, raise one alert per streak
 })
 
 // ------------------------------------------------------------------ exports
-
-// Unzips an xlsx with Python and returns {names, parts: {name: text}}.
-function unzip(bytes) {
-  const file = join(files, `x-${randomUUID()}.xlsx`)
-  writeFileSync(file, bytes)
-  const r = spawnSync(
-    'python3',
-    ['-c', 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))', file],
-    { encoding: 'utf8' },
-  )
-  assert.equal(r.status, 0, r.stderr)
-  const parts = JSON.parse(r.stdout)
-  return { names: Object.keys(parts), parts }
-}
-
-// Rows of sheet1 (inline strings in constant-memory mode, or shared strings).
-function sheetRows({ parts }) {
-  const shared = [...(parts['xl/sharedStrings.xml'] || '').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) =>
-    [...m[1].matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((x) => x[1]).join(''),
-  )
-  const sheet = parts['xl/worksheets/sheet1.xml']
-  return [...sheet.matchAll(/<row [^>]*>([\s\S]*?)<\/row>/g)].map((row) =>
-    [...row[1].matchAll(/<c ([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)].map((c) => {
-      const body = c[2] || ''
-      if (/t="s"/.test(c[1])) return shared[Number(/<v>(\d+)<\/v>/.exec(body)[1])]
-      const t = /<t[^>]*>([^<]*)<\/t>/.exec(body)
-      return t ? t[1] : (/<v>([^<]*)<\/v>/.exec(body) || [])[1]
-    }),
-  )
-}
 
 async function exportBatch(name, who, opts) {
   const res = await fetch(`${srv.base}/api/v1/batches/${batch[name].id}/export.xlsx`, {

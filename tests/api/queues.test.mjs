@@ -8,11 +8,9 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
-import { rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { rmSync } from 'node:fs'
 import {
-  addDepartment, addUsers, assertProblem, importLeads, setSettings, tempDir, useServer, writeLeadsCsv,
+  addDepartment, addUsers, assertProblem, importLeads, setSettings, tempDir, useServer, writeLeadsCsv, sheetRows, unzipXlsx,
 } from './helpers.mjs'
 
 const files = tempDir('dialdeck-queues-')
@@ -123,44 +121,6 @@ async function setting(key, value) {
 
 // ------------------------------------------------------------------ xlsx
 
-// Unzips an xlsx with Python: {name: text} of its parts.
-function unzip(bytes) {
-  const file = join(files, `x-${randomUUID()}.xlsx`)
-  writeFileSync(file, bytes)
-  const r = spawnSync(
-    'python3',
-    ['-c', 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1])\nprint(json.dumps({n: z.read(n).decode("utf-8") for n in z.namelist()}))', file],
-    { encoding: 'utf8' },
-  )
-  assert.equal(r.status, 0, r.stderr)
-  return JSON.parse(r.stdout)
-}
-
-// Rows of sheet1 (inline strings or shared strings), each cell at the column
-// its reference names (an empty cell is not written at all).
-function sheetRows(parts) {
-  const shared = [...(parts['xl/sharedStrings.xml'] || '').matchAll(/<si>([\s\S]*?)<\/si>/g)].map((m) =>
-    [...m[1].matchAll(/<t[^>]*>([^<]*)<\/t>/g)].map((x) => x[1]).join(''),
-  )
-  const column = (ref) => [...ref].reduce((n, ch) => n * 26 + ch.charCodeAt(0) - 64, 0) - 1
-  const sheet = parts['xl/worksheets/sheet1.xml']
-  return [...sheet.matchAll(/<row [^>]*>([\s\S]*?)<\/row>/g)].map((row) => {
-    const cells = []
-    for (const c of row[1].matchAll(/<c ([^>]*?)(?:\/>|>([\s\S]*?)<\/c>)/g)) {
-      const body = c[2] || ''
-      let value
-      if (/t="s"/.test(c[1])) value = shared[Number(/<v>(\d+)<\/v>/.exec(body)[1])]
-      else {
-        const t = /<t[^>]*>([^<]*)<\/t>/.exec(body)
-        value = t ? t[1] : (/<v>([^<]*)<\/v>/.exec(body) || [])[1]
-      }
-      const ref = /\br="([A-Z]+)\d+"/.exec(c[1])
-      cells[ref ? column(ref[1]) : cells.length] = value
-    }
-    return cells
-  })
-}
-
 // GET /api/v1/batches/{id}/export.xlsx in English: {rows header, leads: [{col: value}]}.
 async function exportBatch(name, who) {
   const session = await srv.client.login(who)
@@ -169,7 +129,7 @@ async function exportBatch(name, who) {
   })
   const bytes = Buffer.from(await res.arrayBuffer())
   assert.equal(res.status, 200, `export of ${name} by ${who}: ${res.status} ${bytes.toString('utf8').slice(0, 300)}`)
-  const rows = sheetRows(unzip(bytes))
+  const rows = sheetRows(unzipXlsx(bytes, files))
   const header = rows[1]
   const leads = rows.slice(2).map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])))
   return { header: res.headers.get('x-export-rows'), columns: header, leads }

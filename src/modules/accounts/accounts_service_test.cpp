@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/crypto.hpp"
+#include "testing/test_db.hpp"
 
 namespace dd::accounts {
 namespace {
@@ -34,15 +35,9 @@ class AccountsServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(crypto::InitCrypto());
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dd_acc_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto db = db::Open((dir_ / "t.db").string());
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(db::Migrate(*db_).ok());
+    dir_ = testdb::FreshDir("dd_acc_");
+    db_ = testdb::OpenDb(dir_);
+    ASSERT_TRUE(db_);
     Policy p;
     p.max_failures_per_user = 3;
     p.slow_down_after = 100;

@@ -4,21 +4,17 @@
 
 #include <filesystem>
 
+#include "testing/test_db.hpp"
+
 namespace dd::audit {
 namespace {
 
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dd_audit_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto db = db::Open((dir_ / "t.db").string());
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(db::Migrate(*db_).ok());
+    dir_ = testdb::FreshDir("dd_audit_");
+    db_ = testdb::OpenDb(dir_);
+    ASSERT_TRUE(db_);
     auto conn = db_->Acquire();
     ASSERT_TRUE(conn.ok());
     for (int i = 0; i < 5; ++i) {

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "testing/test_db.hpp"
+
 namespace dd::dealing {
 namespace {
 
@@ -12,15 +14,9 @@ namespace {
 class LeadQueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dd_queue_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto db = db::Open((dir_ / "t.db").string());
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(db::Migrate(*db_).ok());
+    dir_ = testdb::FreshDir("dd_queue_");
+    db_ = testdb::OpenDb(dir_);
+    ASSERT_TRUE(db_);
     auto conn = db_->Acquire();
     ASSERT_TRUE(conn.ok());
     conn_.emplace(std::move(conn).value());

@@ -5,6 +5,8 @@
 
 #include <filesystem>
 
+#include "testing/test_db.hpp"
+
 namespace dd::lifecycle {
 namespace {
 
@@ -127,15 +129,9 @@ class LifecycleServiceTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dd_life_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto db = db::Open((dir_ / "t.db").string());
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(db).value();
-    ASSERT_TRUE(db::Migrate(*db_).ok());
+    dir_ = testdb::FreshDir("dd_life_");
+    db_ = testdb::OpenDb(dir_);
+    ASSERT_TRUE(db_);
     svc_ = std::make_unique<LifecycleService>(*db_, clock_, audit_, *cleaner_, vault_);
     // Two departments, an admin, a manager of SALES, an agent in SALES and one in OTHER.
     Exec(

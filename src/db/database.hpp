@@ -103,7 +103,8 @@ class Connection {
   virtual Result<std::vector<Row>> Query(std::string_view sql, const Params& params = {}) = 0;
   // Runs one statement whose columns are all integers (NULL reads as 0) and
   // returns them row by row in one flat vector: `columns` values per row.
-  // For scans of many rows (a deal's leads), without a Row per row;
+  // For scans of many rows (a deal's leads), without a Row per row (SQLite
+  // maps the file for it instead of copying each page out of the OS cache);
   // `expect_rows` reserves room (growing by copying costs page faults).
   virtual Result<std::vector<int64_t>> QueryInts(std::string_view sql, const Params& params,
                                                  int columns, size_t expect_rows = 0) = 0;

@@ -161,12 +161,16 @@ class SqliteConnection final : public Connection {
     DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
     std::vector<int64_t> out;
     out.reserve(expect_rows * static_cast<size_t>(columns));
+    // Mapped for this scan only (a million leads: 0.5 -> 0.35 s): left on,
+    // the checkpointer's writes into mapped pages halve the desk's speed.
+    DD_RETURN_IF_ERROR(ExecSimple("PRAGMA mmap_size=1073741824"));
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
       for (int i = 0; i < columns; ++i) out.push_back(sqlite3_column_int64(stmt, i));
     }
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    DD_RETURN_IF_ERROR(ExecSimple("PRAGMA mmap_size=0"));
     if (rc != SQLITE_DONE) return SqliteError(h_->db, rc, "step");
     return out;
   }

@@ -25,8 +25,6 @@ constexpr const char* kScopeCte =
 constexpr const char* kAgentScope =
     "u.role = 'agent' AND (? = 'all' OR u.department_id IN (SELECT id FROM sub)) ";
 
-int TierIndex(const std::string& q) { return q == "A" ? 0 : q == "C" ? 2 : 1; }
-
 std::string InList(size_t n) {
   std::string s = "(";
   for (size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
@@ -43,7 +41,7 @@ Result<QualityMatrix> ParseMatrix(const std::string& text) {
     if (tier != "A" && tier != "B" && tier != "C") continue;
     if (!levels.is_object()) continue;
     for (auto& [level, f] : levels.items()) {
-      if (f.is_number() && f.get<double>() >= 0) m[TierIndex(tier)][level] = f.get<double>();
+      if (f.is_number() && f.get<double>() >= 0) m[pool::TierOf(tier)][level] = f.get<double>();
     }
   }
   return m;
@@ -146,10 +144,9 @@ Result<json> DealingService::ListAgents(const Actor& actor) {
               "SELECT u.id, u.username, u.display_name, u.department_id, d.name, l.name, l.weight, "
               "u.weight_override, u.agent_status, u.active, "
               "(SELECT COUNT(*) FROM leads q WHERE q.owner_id = u.id AND q.status IN "
-              "('assigned','retry','callback')) + "
-              "(SELECT COUNT(*) FROM agent_queue a WHERE a.slot > (u.id << 32) AND "
-              "a.slot < ((u.id + 1) << 32)) "
-              "FROM users u LEFT JOIN agent_levels l ON l.id = u.level_id "
+              "('assigned','retry','callback')) + " +
+              QueuedCountOf("u.id") +
+              " FROM users u LEFT JOIN agent_levels l ON l.id = u.level_id "
               "LEFT JOIN departments d ON d.id = u.department_id WHERE " +
               kAgentScope + "ORDER BY u.id",
           {actor.department_id, ScopeName(actor.scope())}));
@@ -336,16 +333,11 @@ Result<json> DealingService::Deal(const Actor& actor, const DealRequest& req, bo
                 InList(req.batch_ids.size());
         lp = std::move(bp);
       }
-      // The scan maps the file rather than copying each page out of the OS
-      // cache (SQLite only; 0.5 -> 0.35 s for a million leads).
-      const bool sqlite = conn->dialect() == db::Dialect::kSqlite;
-      if (sqlite) DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA mmap_size=1073741824"));
-      auto v = conn->QueryInts(lsql, lp, 2,
-                               static_cast<size_t>(std::clamp<int64_t>(expect, 0, 20'000'000)));
-      if (sqlite) DD_RETURN_IF_ERROR(conn->ExecScript("PRAGMA mmap_size=0"));
-      if (!v.ok()) return std::move(v).error();
-      leads.reserve(v->size() / 2);
-      take(*v);
+      DD_ASSIGN_OR_RETURN(
+          auto v, conn->QueryInts(lsql, lp, 2,
+                                  static_cast<size_t>(std::clamp<int64_t>(expect, 0, 20'000'000))));
+      leads.reserve(v.size() / 2);
+      take(v);
     }
     // Leads recycled before have earlier owners.
     std::vector<int64_t> recycled;
@@ -492,8 +484,7 @@ Result<json> DealingService::Recall(const Actor& actor, int64_t agent_id, bool r
                                     {agent_id}));
     for (const auto& r : ids) recalled_ids.push_back(r.Int(0));
     // Its queue: the leads are still in the pool's state; out of the queue.
-    DD_ASSIGN_OR_RETURN(auto queued, FindQueued(*conn, "", "a.slot > ? AND a.slot < ?",
-                                                {SlotBase(agent_id), SlotBase(agent_id + 1)}));
+    DD_ASSIGN_OR_RETURN(auto queued, AgentQueue(*conn, agent_id));
     DD_RETURN_IF_ERROR(Drop(*conn, queued));
     for (const auto& q : queued) recalled_ids.push_back(q.lead_id);
     DD_ASSIGN_OR_RETURN(

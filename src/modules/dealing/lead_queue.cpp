@@ -56,6 +56,12 @@ std::string OwnerOf(std::string_view alias, std::string_view queue_alias) {
          ".slot >> 32)";
 }
 
+std::string QueuedCountOf(std::string_view agent) {
+  const std::string a(agent);
+  return "(SELECT COUNT(*) FROM agent_queue aq WHERE aq.slot > (" + a + " << 32) AND aq.slot < ((" +
+         a + " + 1) << 32))";
+}
+
 Status Enqueue(db::Connection& conn, int64_t deal_id, int64_t dealt_at,
                const std::vector<Assignment>& assignments) {
   if (assignments.empty()) return {};
@@ -142,6 +148,11 @@ Result<std::vector<Queued>> QueuedWhere(db::Connection& conn, const std::string&
   return FindQueued(conn, "", "q.lead_id IN (SELECT id FROM leads WHERE " + where + ")", params);
 }
 
+Result<std::vector<Queued>> AgentQueue(db::Connection& conn, int64_t agent_id) {
+  return FindQueued(conn, "", "a.slot > ? AND a.slot < ?",
+                    {SlotBase(agent_id), SlotBase(agent_id + 1)});
+}
+
 Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
   if (entries.empty()) return {};
   DD_ASSIGN_OR_RETURN(db::BulkStatement * by_slot,
@@ -157,20 +168,28 @@ Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
   return {};
 }
 
-Status Materialise(db::Connection& conn, const std::vector<Queued>& entries) {
+Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
+                   std::optional<int64_t> shown_at) {
   if (entries.empty()) return {};
   DD_ASSIGN_OR_RETURN(
       db::BulkStatement * own,
-      conn.PrepareBulk("UPDATE leads SET owner_id = ?, queue_pos = ?, status = 'assigned', "
-                       "deal_id = ?, assigned_at = ?, pulled = 0, followed_at = NULL, "
-                       "recycle_due_at = NULL, locked = 0 "
-                       "WHERE id = ? AND status = 'new' AND owner_id IS NULL"));
+      conn.PrepareBulk("UPDATE leads SET owner_id = ?1, queue_pos = ?2, status = 'assigned', "
+                       "deal_id = ?3, assigned_at = ?4, pulled = 0, followed_at = NULL, "
+                       "recycle_due_at = NULL, locked = 0, "
+                       "current_agent_id = CASE WHEN ?6 IS NULL THEN current_agent_id ELSE ?1 END, "
+                       "shown_at = COALESCE(?6, shown_at) "
+                       "WHERE id = ?5 AND status = 'new' AND owner_id IS NULL"));
   for (const auto& e : entries) {
     own->BindInt(1, SlotAgent(e.slot));
     own->BindInt(2, e.slot - SlotBase(SlotAgent(e.slot)));
     own->BindInt(3, e.deal_id);
     own->BindInt(4, e.dealt_at);
     own->BindInt(5, e.lead_id);
+    if (shown_at) {
+      own->BindInt(6, *shown_at);
+    } else {
+      own->BindNull(6);
+    }
     DD_RETURN_IF_ERROR(own->Execute());
   }
   return Drop(conn, entries);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,10 @@ std::string NotQueued(std::string_view alias);
 // SQL: the owner of lead `alias`, its queue's agent while queued (needs
 // `LEFT JOIN lead_queue <queue_alias> ON <queue_alias>.lead_id = <alias>.id`).
 std::string OwnerOf(std::string_view alias, std::string_view queue_alias);
+
+// SQL: how many leads wait in the queue of the agent whose id is the SQL
+// expression `agent` (e.g. "u.id"), for a column of a list of agents.
+std::string QueuedCountOf(std::string_view agent);
 
 // Appends a committed deal's assignments to the agents' queues, after what
 // each already holds, in each agent's plan order (queue_pos).
@@ -55,10 +60,14 @@ Result<std::vector<Queued>> FindQueued(db::Connection& conn, std::string_view wi
 // The queued leads whose row matches `where` (a condition on `leads`).
 Result<std::vector<Queued>> QueuedWhere(db::Connection& conn, const std::string& where,
                                         const db::Params& params);
+// An agent's whole queue, in order.
+Result<std::vector<Queued>> AgentQueue(db::Connection& conn, int64_t agent_id);
 
 // The entries become owned 'assigned' leads of their agents, dealt when their
-// deal was made, and leave the queues.
-Status Materialise(db::Connection& conn, const std::vector<Queued>& entries);
+// deal was made, and leave the queues. With `shown_at`, each is also put on
+// its agent's desk then (the desk showing a queued lead: one write of its row).
+Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
+                   std::optional<int64_t> shown_at = std::nullopt);
 // The entries leave the queues; their leads stay in the pool.
 Status Drop(db::Connection& conn, const std::vector<Queued>& entries);
 

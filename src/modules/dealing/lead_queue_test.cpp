@@ -121,7 +121,7 @@ TEST_F(LeadQueueTest, MaterialisedLeadsBecomeTheAgentsOwnAndLeaveTheQueue) {
 TEST_F(LeadQueueTest, DroppedLeadsGoBackToThePool) {
   Deal(1, 1000, {{5, 3, 1}, {2, 3, 2}, {1, 4, 1}});
   EXPECT_EQ(InPool(), 7);
-  auto mine = FindQueued(C(), "", "a.slot > ? AND a.slot < ?", {SlotBase(3), SlotBase(4)});
+  auto mine = AgentQueue(C(), 3);
   ASSERT_TRUE(mine.ok());
   ASSERT_TRUE(Drop(C(), *mine).ok());
   EXPECT_EQ(Queued(3), 0);

@@ -150,12 +150,16 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       "SELECT id, phone_key, timezone FROM leads WHERE owner_id = ? AND status = 'assigned' "
       "AND ? >= 0 ORDER BY queue_pos, id LIMIT 20 OFFSET ?",
   };
-  // Shows lead `id` (materialising it first when it comes from the queue).
+  // Shows lead `id` (a queued one becomes the agent's in the same write).
   auto show = [&](int64_t id, const dealing::Queued* queued) -> Status {
     DD_RETURN_IF_ERROR(leak_.BeforeReveal(conn, agent, rules.leak));  // reveal budget
-    if (queued) DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}));
-    DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
-                                 {agent.user_id, now, id}));
+    if (queued) {
+      DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now));
+    } else {
+      DD_RETURN_IF_ERROR(
+          conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                    {agent.user_id, now, id}));
+    }
     DD_RETURN_IF_ERROR(
         conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
                   {id, agent.user_id, now}));

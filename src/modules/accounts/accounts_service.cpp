@@ -250,7 +250,7 @@ Result<LoginResult> AccountsService::Login(const std::string& username, const st
 
 Status AccountsService::Logout(const Actor& actor) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
-  return db::WithTransaction(*conn, true, [&]() -> Status {
+  Status done = db::WithTransaction(*conn, true, [&]() -> Status {
     if (actor.session_id > 0) {
       DD_RETURN_IF_ERROR(conn->Exec("UPDATE sessions SET revoked_at = ? WHERE id = ?",
                                     {clock_.Now(), actor.session_id}));
@@ -258,11 +258,55 @@ Status AccountsService::Logout(const Actor& actor) {
     return audit_.Append(
         *conn, audit::Entry::By(actor, "logout", "user:" + std::to_string(actor.user_id)));
   });
+  ForgetSessions();
+  return done;
+}
+
+namespace {
+constexpr auto kSessionCacheTtl = std::chrono::seconds(1);
+constexpr size_t kSessionCacheMax = 100000;
+constexpr int64_t kTouchEveryS = 60;  // last_seen_at is written at most this often
+}  // namespace
+
+std::optional<Actor> AccountsService::CachedActor(const std::string& token_hash, int64_t now) {
+  std::lock_guard lock(sessions_mu_);
+  auto it = sessions_.find(token_hash);
+  if (it == sessions_.end()) return std::nullopt;
+  const CachedSession& s = it->second;
+  // Stale, expired, idle too long, or due to be touched: ask the database.
+  if (std::chrono::steady_clock::now() - s.checked >= kSessionCacheTtl || now >= s.expires_at ||
+      now - s.last_seen_at >= kTouchEveryS) {
+    sessions_.erase(it);
+    return std::nullopt;
+  }
+  return s.actor;
+}
+
+void AccountsService::CacheActor(const std::string& token_hash, const CachedSession& s,
+                                 uint64_t generation) {
+  std::lock_guard lock(sessions_mu_);
+  // A change committed while the database was being read: not cached.
+  if (generation != sessions_generation_.load()) return;
+  if (sessions_.size() >= kSessionCacheMax) sessions_.clear();
+  sessions_[token_hash] = s;
+}
+
+void AccountsService::ForgetSessions() {
+  std::lock_guard lock(sessions_mu_);
+  ++sessions_generation_;
+  sessions_.clear();
 }
 
 Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::string& token,
                                                                   const std::string& ip) {
   if (token.empty() || token.size() > 128) return std::optional<Actor>();
+  const std::string token_hash = crypto::Sha256Hex(token);
+  const int64_t now = clock_.Now();
+  if (auto hit = CachedActor(token_hash, now)) {
+    hit->ip = ip;
+    return hit;
+  }
+  const uint64_t generation = sessions_generation_.load();
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   DD_ASSIGN_OR_RETURN(
       auto row,
@@ -270,15 +314,16 @@ Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::str
           "SELECT s.id, s.user_id, s.csrf_token, s.last_seen_at, s.expires_at, u.username, u.role, "
           "u.department_id, u.active, u.must_change_password FROM sessions s "
           "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.revoked_at IS NULL",
-          {crypto::Sha256Hex(token)}));
+          {token_hash}));
   if (!row) return std::optional<Actor>();
-  const int64_t now = clock_.Now();
   if (now >= row->Int(4) || now - row->Int(3) >= policy_.session_idle_s || !row->Bool(8)) {
     return std::optional<Actor>();
   }
-  if (now - row->Int(3) >= 60) {
+  int64_t last_seen = row->Int(3);
+  if (now - last_seen >= kTouchEveryS) {
     DD_RETURN_IF_ERROR(
         conn->Exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", {now, row->Int(0)}));
+    last_seen = now;
   }
   Actor a;
   a.session_id = row->Int(0);
@@ -289,6 +334,11 @@ Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::str
   a.department_id = row->OptInt(7);
   a.must_change_password = row->Bool(9);
   a.via_cookie = true;
+  // The idle limit counts from the last touch, which is at most a minute old.
+  CacheActor(token_hash,
+             {a, std::min(row->Int(4), last_seen + policy_.session_idle_s), last_seen,
+              std::chrono::steady_clock::now()},
+             generation);
   a.ip = ip;
   return std::optional<Actor>(std::move(a));
 }
@@ -334,7 +384,7 @@ Status AccountsService::ChangePassword(const Actor& actor, const std::string& cu
   }
   std::string hash = crypto::HashPassword(next);
   if (hash.empty()) return InternalError("argon2id failed");
-  return db::WithTransaction(*conn, true, [&]() -> Status {
+  Status done = db::WithTransaction(*conn, true, [&]() -> Status {
     DD_RETURN_IF_ERROR(conn->Exec(
         "UPDATE users SET password_hash = ?, must_change_password = 0, updated_at = ? WHERE id = ?",
         {hash, clock_.Now(), actor.user_id}));
@@ -345,6 +395,8 @@ Status AccountsService::ChangePassword(const Actor& actor, const std::string& cu
     return audit_.Append(*conn, audit::Entry::By(actor, "user.password_change",
                                                  "user:" + std::to_string(actor.user_id)));
   });
+  ForgetSessions();
+  return done;
 }
 
 // ---------------------------------------------------------------- tokens
@@ -525,6 +577,7 @@ Result<User> AccountsService::UpdateUser(const Actor& actor, int64_t id, const U
         *conn, audit::Entry::By(actor, "user.update", "user:" + std::to_string(id),
                                 json{{"username", before.username}, {"changes", changes}}));
   }));
+  ForgetSessions();
   return LoadUser(*conn, id);
 }
 

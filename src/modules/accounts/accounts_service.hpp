@@ -3,10 +3,21 @@
 // Every method that changes something writes its audit entry in the same
 // transaction. Methods taking an Actor apply its data scope in the query.
 // Thread-safe: state lives in the database; share one instance.
+//
+// Sessions are checked against the database at most once a second each
+// (kSessionCacheTtl): in between, a request is authenticated from memory.
+// Every change this process makes to users or sessions (logout, password,
+// role, department, disabling) forgets them all at once, so it takes effect
+// on the next request; a change made by another process (the CLI) within
+// the second.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/auth.hpp"
@@ -138,11 +149,24 @@ class AccountsService {
   Status CheckPassword(const std::string& password) const;
   Status RecordFailure(db::Connection& conn, const std::string& username, const std::string& ip,
                        int* failures_out);
+  // The session cache (see the top of this file).
+  struct CachedSession {
+    Actor actor;
+    int64_t expires_at = 0, last_seen_at = 0;
+    std::chrono::steady_clock::time_point checked;
+  };
+  std::optional<Actor> CachedActor(const std::string& token_hash, int64_t now);
+  void CacheActor(const std::string& token_hash, const CachedSession& s, uint64_t generation);
+  // After a change to users or sessions has committed.
+  void ForgetSessions();
 
   db::Database& db_;
   const Clock& clock_;
   const audit::AuditLog& audit_;
   Policy policy_;
+  std::mutex sessions_mu_;
+  std::unordered_map<std::string, CachedSession> sessions_;
+  std::atomic<uint64_t> sessions_generation_{0};
 };
 
 // Validation shared by the service and its tests.

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "core/crypto.hpp"
 #include "testing/test_db.hpp"
@@ -99,6 +101,57 @@ TEST_F(AccountsServiceTest, SessionExpiresWhenIdleAndAtTheAbsoluteLimit) {
   ASSERT_TRUE(second.ok());
   clock_.Advance(svc_->policy().session_idle_s + 1);
   EXPECT_FALSE(svc_->AuthenticateSession(second->session_token, "ip")->has_value());
+}
+
+// Sessions are authenticated from memory between checks (at most a second
+// apart); a change made here to the user or the session counts at once.
+TEST_F(AccountsServiceTest, CachedSessionsEndAtOnceOnLogoutDisableAndPasswordReset) {
+  auto uid = [&](const std::string& name) { return svc_->FindUserByName(name)->id; };
+  auto login = [&] { return svc_->Login("alice", "correct-horse", "ip", "t")->session_token; };
+  auto valid = [&](const std::string& token) {
+    auto a = svc_->AuthenticateSession(token, "ip");
+    return a.ok() && a->has_value();
+  };
+  // Logout.
+  std::string t = login();
+  auto actor = svc_->AuthenticateSession(t, "ip");
+  ASSERT_TRUE(actor.ok() && actor->has_value());
+  EXPECT_TRUE(valid(t));  // now from the cache
+  ASSERT_TRUE(svc_->Logout(**actor).ok());
+  EXPECT_FALSE(valid(t));
+  // Disabling the user.
+  t = login();
+  EXPECT_TRUE(valid(t));
+  UserPatch off;
+  off.active = false;
+  ASSERT_TRUE(svc_->UpdateUser(Actor::Cli(), uid("alice"), off).ok());
+  EXPECT_FALSE(valid(t));
+  UserPatch on;
+  on.active = true;
+  ASSERT_TRUE(svc_->UpdateUser(Actor::Cli(), uid("alice"), on).ok());
+  // A role change is seen on the next request.
+  t = login();
+  EXPECT_EQ((*svc_->AuthenticateSession(t, "ip"))->role, Role::kAgent);
+  UserPatch promote;
+  promote.role = "manager";
+  ASSERT_TRUE(svc_->UpdateUser(Actor::Cli(), uid("alice"), promote).ok());
+  EXPECT_EQ((*svc_->AuthenticateSession(t, "ip"))->role, Role::kManager);
+  // A password reset by an admin.
+  EXPECT_TRUE(valid(t));
+  UserPatch reset;
+  reset.password = "another-horse-9";
+  ASSERT_TRUE(svc_->UpdateUser(Actor::Cli(), uid("alice"), reset).ok());
+  EXPECT_FALSE(valid(t));
+}
+
+TEST_F(AccountsServiceTest, ARevocationByAnotherProcessCountsWithinASecond) {
+  const std::string t = svc_->Login("alice", "correct-horse", "ip", "t")->session_token;
+  ASSERT_TRUE(svc_->AuthenticateSession(t, "ip")->has_value());
+  // As the CLI would, on its own connection.
+  auto conn = db_->Acquire();
+  ASSERT_TRUE((*conn)->Exec("UPDATE sessions SET revoked_at = 1").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_FALSE(svc_->AuthenticateSession(t, "ip")->has_value());
 }
 
 TEST_F(AccountsServiceTest, StoresOnlyHashes) {

@@ -185,9 +185,11 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       if (rows.size() < 20) break;
     }
   }
-  // Then the leads dealt to the agent and never shown, in queue order.
-  for (int64_t offset = 0; offset < 2000; offset += 20) {
-    DD_ASSIGN_OR_RETURN(auto rows, dealing::QueuePage(conn, agent.user_id, offset, 20));
+  // Then the leads dealt to the agent and never shown, in queue order: a
+  // first page of two (the first is almost always callable; each row reads
+  // its lead's page), then pages of 20.
+  for (int64_t offset = 0, page = 2; offset < 2000; offset += page, page = 20) {
+    DD_ASSIGN_OR_RETURN(auto rows, dealing::QueuePage(conn, agent.user_id, offset, page));
     for (const auto& r : rows) {
       DD_ASSIGN_OR_RETURN(bool ok, callable(r.Int(2), r.Text(3)));
       if (!ok) continue;
@@ -195,7 +197,7 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
       DD_RETURN_IF_ERROR(show(r.Int(1), &entry));
       return r.Int(1);
     }
-    if (rows.size() < 20) break;
+    if (static_cast<int64_t>(rows.size()) < page) break;
   }
   return int64_t{0};
 }

@@ -92,7 +92,9 @@ std::vector<http::Route> App::Routes() {
       // The desk (agents only; no list, search or count route exists for them)
       {"GET", "/api/v1/desk", P::kDesk, 0, [&dk](RouteContext& c) { return desk::GetDesk(dk, c); }},
       {"POST", "/api/v1/desk/outcome", P::kDesk, 0,
-       [&dk](RouteContext& c) { return desk::PostOutcome(dk, c); }},
+       [&dk](RouteContext& c) { return desk::PostOutcome(dk, c); }, false,
+       // Answered on the I/O thread when the desk's fast path can.
+       [&dk](RouteContext& c) { return desk::TryPostOutcome(dk, c); }},
       {"POST", "/api/v1/desk/pull", P::kDesk, 0,
        [&dk](RouteContext& c) { return desk::PostPull(dk, c); }},
       // Dealing, agents and levels

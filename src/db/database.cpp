@@ -62,6 +62,24 @@ Result<std::optional<Row>> Connection::QueryOne(std::string_view sql, const Para
   return std::optional<Row>(std::move(rows.front()));
 }
 
+namespace {
+thread_local int t_desk_writer = 0;
+thread_local int t_no_acquire_hook = 0;
+}  // namespace
+
+bool CacheNeutralTable(std::string_view t) {
+  return t == "sessions" || t == "api_tokens" || t == "login_failures" || t == "login_locks" ||
+         t == "audit_log" || t == "sqlite_sequence" || t == "call_log" || t == "alerts" ||
+         t == "desk_unmasks" || t == "schema_migrations";
+}
+
+DeskWriterScope::DeskWriterScope() { ++t_desk_writer; }
+DeskWriterScope::~DeskWriterScope() { --t_desk_writer; }
+bool DeskWriterScope::Active() { return t_desk_writer > 0; }
+NoAcquireHookScope::NoAcquireHookScope() { ++t_no_acquire_hook; }
+NoAcquireHookScope::~NoAcquireHookScope() { --t_no_acquire_hook; }
+bool NoAcquireHookScope::Active() { return t_no_acquire_hook > 0; }
+
 Lease::~Lease() {
   if (db_ && conn_) db_->Release(std::move(conn_));
 }

@@ -153,13 +153,63 @@ class Database {
  public:
   virtual ~Database() = default;
   virtual Dialect dialect() const = 0;
+  // A connection. Runs the acquire hook first (see SetAcquireHook).
   virtual Result<Lease> Acquire() = 0;
   // Where the data lives, for messages ("data/dialdeck.db").
   virtual std::string Describe() const = 0;
 
+  // --- For a cache of database state kept in memory (the desk's fast path,
+  // src/modules/desk/desk_engine.hpp).
+  //
+  // Counts the commits that may have changed what such a cache holds: every
+  // commit of this process that wrote to a table other than those in
+  // CacheNeutralTable() (sessions, the audit trail, the call log …), except
+  // writes made inside a DeskWriterScope (the desk's own, which keep its
+  // cache right themselves; writes to `dnc` always count), and every commit
+  // of another process (the CLI), seen through SQLite's data_version when
+  // this process next takes its write lock or calls PollExternalChanges.
+  // 0 for ever where not supported.
+  virtual uint64_t ChangeGeneration() const { return 0; }
+  // Looks for another process's commits now; with `try_only`, only if no
+  // write of this process is running (never waits).
+  virtual void PollExternalChanges(bool /*try_only*/) {}
+  // `hook` runs at the start of every Acquire(), except inside a
+  // NoAcquireHookScope or on a thread inside a write transaction: the desk
+  // engine writes its pending outcomes there, so that every other reader and
+  // writer sees them. Set once, before use.
+  void SetAcquireHook(std::function<void()> hook) { acquire_hook_ = std::move(hook); }
+  // Whether the database is usable with the hooks above (SQLite: yes).
+  virtual bool TracksChanges() const { return false; }
+
  protected:
   friend class Lease;
   virtual void Release(std::unique_ptr<Connection> conn) = 0;
+  std::function<void()> acquire_hook_;
+};
+
+// Tables whose rows no cache of desk state depends on.
+bool CacheNeutralTable(std::string_view table);
+
+// While alive on a thread, that thread's writes do not count in
+// ChangeGeneration() (writes to `dnc` still do). For the desk's own writes.
+class DeskWriterScope {
+ public:
+  DeskWriterScope();
+  ~DeskWriterScope();
+  DeskWriterScope(const DeskWriterScope&) = delete;
+  DeskWriterScope& operator=(const DeskWriterScope&) = delete;
+  static bool Active();
+};
+
+// While alive on a thread, Acquire() on that thread skips the acquire hook
+// (reads that cannot depend on what the hook writes, e.g. sessions).
+class NoAcquireHookScope {
+ public:
+  NoAcquireHookScope();
+  ~NoAcquireHookScope();
+  NoAcquireHookScope(const NoAcquireHookScope&) = delete;
+  NoAcquireHookScope& operator=(const NoAcquireHookScope&) = delete;
+  static bool Active();
 };
 
 // Opens the database named by `url`: a SQLite file path (created if missing)

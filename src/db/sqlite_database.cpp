@@ -69,6 +69,7 @@ class SqliteBulk final : public BulkStatement {
 
 // One SQLite handle and the statements prepared on it (cached by their SQL
 // text; bulk statements wrap cached ones).
+struct WriteSide;
 struct Handle {
   explicit Handle(sqlite3* h) : db(h) {}
   ~Handle() {
@@ -82,7 +83,16 @@ struct Handle {
   sqlite3* db;
   std::unordered_map<std::string, sqlite3_stmt*> cache;
   std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk;
+  // Change tracking (Database::ChangeGeneration): set by the update hook when
+  // the open transaction wrote to a table a cache may depend on.
+  WriteSide* writes = nullptr;
+  bool dirty = false;
 };
+
+// The thread holds the process's write mutex (inside a write transaction or
+// running a group): Acquire() skips its hook there (it would wait for that
+// mutex).
+thread_local int t_write_depth = 0;
 
 // What write transactions share: the process's write mutex (SQLite allows
 // one writer, and waiting on a mutex is far cheaper than SQLite's busy
@@ -116,6 +126,43 @@ struct WriteSide {
   std::condition_variable queue_cv;
   std::deque<WriteJob*> queue;
   bool leading = false;  // a caller is running a group
+  // Database::ChangeGeneration(); data_version of `handle` when last polled
+  // (under `mu`): it changes only when another process commits, since every
+  // write of this process runs on `handle`.
+  std::atomic<uint64_t> generation{0};
+  int64_t data_version = -1;
+
+  // Call holding `mu`.
+  void PollExternal() {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(handle->db, "PRAGMA data_version", -1, &stmt, nullptr) != SQLITE_OK) {
+      ++generation;
+      return;
+    }
+    int64_t v = data_version;
+    if (sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (v != data_version) {
+      if (data_version != -1) ++generation;
+      data_version = v;
+    }
+  }
+
+  static void UpdateHook(void* arg, int, const char* db, const char* table, sqlite3_int64) {
+    auto* h = static_cast<Handle*>(arg);
+    if (h->dirty || std::string_view(db) != "main" || CacheNeutralTable(table)) return;
+    if (DeskWriterScope::Active() && std::string_view(table) != "dnc") return;
+    h->dirty = true;
+  }
+  static int CommitHook(void* arg) {
+    auto* h = static_cast<Handle*>(arg);
+    if (h->dirty) {
+      h->dirty = false;
+      ++h->writes->generation;
+    }
+    return 0;
+  }
+  static void RollbackHook(void* arg) { static_cast<Handle*>(arg)->dirty = false; }
 };
 constexpr size_t kMaxGroup = 64;
 
@@ -177,10 +224,25 @@ class SqliteConnection final : public Connection {
 
   Result<ExecInfo> Exec(std::string_view sql, const Params& params) override {
     DD_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql, params));
-    // A write outside a transaction takes the process's write lock too, so
-    // it waits on the mutex rather than in SQLite's sleeping busy handler.
-    std::unique_lock<std::mutex> write_lock;
-    if (!holds_write_ && !sqlite3_stmt_readonly(stmt)) write_lock = std::unique_lock(writes_->mu);
+    if (!holds_write_ && !sqlite3_stmt_readonly(stmt)) {
+      // A write outside a transaction takes the process's write lock too (it
+      // waits on the mutex rather than in SQLite's sleeping busy handler)
+      // and runs on the write handle, as every write of this process does
+      // (see WriteSide::data_version).
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+      std::lock_guard write_lock(writes_->mu);
+      ++t_write_depth;
+      writes_->PollExternal();
+      Handle* own = h_;
+      h_ = writes_->handle.get();
+      holds_write_ = true;
+      auto r = Exec(sql, params);
+      holds_write_ = false;
+      h_ = own;
+      --t_write_depth;
+      return r;
+    }
     int rc;
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     }
@@ -202,6 +264,8 @@ class SqliteConnection final : public Connection {
   Status Begin(bool write) override {
     if (!write) return ExecSimple("BEGIN DEFERRED");
     writes_->mu.lock();
+    ++t_write_depth;
+    writes_->PollExternal();
     holds_write_ = true;
     h_ = writes_->handle.get();  // the shared write handle, until commit or rollback
     Status s = ExecSimple("BEGIN IMMEDIATE");
@@ -303,6 +367,11 @@ class SqliteConnection final : public Connection {
   // leads; the others' connections are idle meanwhile, their threads waiting).
   static void RunGroup(WriteSide& w, const std::vector<WriteJob*>& group) {
     std::lock_guard writing(w.mu);
+    ++t_write_depth;
+    struct Depth {
+      ~Depth() { --t_write_depth; }
+    } depth;
+    w.PollExternal();
     sqlite3* db = w.handle->db;
     auto exec = [db](const char* sql) { return ExecSimple(db, sql); };
     if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
@@ -359,6 +428,7 @@ class SqliteConnection final : public Connection {
     if (holds_write_) {
       holds_write_ = false;
       h_ = own_.get();
+      --t_write_depth;
       writes_->mu.unlock();
     }
   }
@@ -481,8 +551,20 @@ class SqliteDatabase final : public Database {
 
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string Describe() const override { return path_; }
+  uint64_t ChangeGeneration() const override { return writes_.generation.load(); }
+  bool TracksChanges() const override { return true; }
+  void PollExternalChanges(bool try_only) override {
+    std::unique_lock lock(writes_.mu, std::defer_lock);
+    if (try_only) {
+      if (!lock.try_lock()) return;
+    } else {
+      lock.lock();
+    }
+    writes_.PollExternal();
+  }
 
   Result<Lease> Acquire() override {
+    if (acquire_hook_ && t_write_depth == 0 && !NoAcquireHookScope::Active()) acquire_hook_();
     {
       std::lock_guard lock(mu_);
       if (!idle_.empty()) {
@@ -520,6 +602,10 @@ class SqliteDatabase final : public Database {
     }
     sqlite3_busy_timeout(db, 5000);
     auto h = std::make_unique<Handle>(db);
+    h->writes = &writes_;
+    sqlite3_update_hook(db, &WriteSide::UpdateHook, h.get());
+    sqlite3_commit_hook(db, &WriteSide::CommitHook, h.get());
+    sqlite3_rollback_hook(db, &WriteSide::RollbackHook, h.get());
     DD_RETURN_IF_ERROR(
         RunScript(db,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "

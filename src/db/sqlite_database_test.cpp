@@ -135,3 +135,86 @@ TEST_F(GroupCommitTest, ConnectionReadsAfterItsWrite) {
 
 }  // namespace
 }  // namespace dd::db
+
+namespace dd::db {
+namespace {
+
+// Database::ChangeGeneration, for the desk's in-memory state: it moves on a
+// commit that wrote a table a cache may depend on, not on writes to neutral
+// tables, not on the desk's own writes (but on its writes to `dnc`), and on
+// another connection's commit (as the CLI's, another process) once polled.
+TEST_F(GroupCommitTest, ChangeGenerationCountsWhatACacheMustSee) {
+  auto conn = db_->Acquire();
+  ASSERT_TRUE((*conn)
+                  ->ExecScript("CREATE TABLE leads (id INTEGER PRIMARY KEY, status TEXT);"
+                               "CREATE TABLE call_log (id INTEGER PRIMARY KEY, n INTEGER);"
+                               "CREATE TABLE dnc (id INTEGER PRIMARY KEY);")
+                  .ok());
+  uint64_t g = db_->ChangeGeneration();
+  auto write = [&](const char* sql) {
+    ASSERT_TRUE(WithTransaction(**conn, true,
+                                [&]() -> Status {
+                                  DD_RETURN_IF_ERROR((*conn)->Exec(sql));
+                                  return {};
+                                })
+                    .ok())
+        << sql;
+  };
+  write("INSERT INTO leads (status) VALUES ('new')");
+  EXPECT_EQ(db_->ChangeGeneration(), g + 1);
+  write("INSERT INTO call_log (n) VALUES (1)");  // neutral
+  EXPECT_EQ(db_->ChangeGeneration(), g + 1);
+  {
+    DeskWriterScope desk;
+    write("UPDATE leads SET status = 'assigned'");
+    EXPECT_EQ(db_->ChangeGeneration(), g + 1);
+    write("INSERT INTO dnc DEFAULT VALUES");
+    EXPECT_EQ(db_->ChangeGeneration(), g + 2);
+  }
+  // A write outside a transaction counts too.
+  ASSERT_TRUE((*conn)->Exec("UPDATE leads SET status = 'closed'").ok());
+  EXPECT_EQ(db_->ChangeGeneration(), g + 3);
+  // A rolled-back write does not.
+  EXPECT_FALSE(WithTransaction(**conn, true, [&]() -> Status {
+                 DD_RETURN_IF_ERROR((*conn)->Exec("UPDATE leads SET status = 'x'"));
+                 return InternalError("no");
+               }).ok());
+  EXPECT_EQ(db_->ChangeGeneration(), g + 3);
+  // Another process: its own connection to the file.
+  auto other = Open((dir_ / "t.db").string());
+  ASSERT_TRUE(other.ok()) << other.error().internal;
+  {
+    auto oc = (*other)->Acquire();
+    ASSERT_TRUE((*oc)->Exec("INSERT INTO leads (status) VALUES ('new')").ok());
+  }
+  EXPECT_EQ(db_->ChangeGeneration(), g + 3);  // not seen until polled
+  db_->PollExternalChanges(false);
+  EXPECT_EQ(db_->ChangeGeneration(), g + 4);
+  db_->PollExternalChanges(false);
+  EXPECT_EQ(db_->ChangeGeneration(), g + 4);
+}
+
+// The acquire hook runs before a connection is handed out, except inside a
+// NoAcquireHookScope and inside a write transaction on the same thread.
+TEST_F(GroupCommitTest, AcquireHookRunsOutsideWritesOnly) {
+  int calls = 0;
+  db_->SetAcquireHook([&] { ++calls; });
+  { auto c = db_->Acquire(); }
+  EXPECT_EQ(calls, 1);
+  {
+    NoAcquireHookScope quiet;
+    auto c = db_->Acquire();
+  }
+  EXPECT_EQ(calls, 1);
+  auto conn = db_->Acquire();
+  EXPECT_EQ(calls, 2);
+  ASSERT_TRUE(WithTransaction(**conn, true, [&]() -> Status {
+                auto nested = db_->Acquire();
+                return {};
+              }).ok());
+  EXPECT_EQ(calls, 2);
+  db_->SetAcquireHook(nullptr);
+}
+
+}  // namespace
+}  // namespace dd::db

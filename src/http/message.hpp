@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -59,6 +60,13 @@ class Handler {
     (void)method;
     (void)target;
     return false;
+  }
+  // For a request not Quick: its answer if it can be given at once on the
+  // I/O thread (a route's try_inline), else nullopt and Handle runs on a
+  // worker. Never waits.
+  virtual std::optional<Response> TryInline(Request& req) const {
+    (void)req;
+    return std::nullopt;
   }
   // A problem+json answer for errors the server finds itself: 400 (bad
   // request line or headers), 413 (body too large), 408 (too slow).

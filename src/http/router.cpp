@@ -177,6 +177,58 @@ Response Router::Handle(Request& req) const {
   return res;
 }
 
+std::optional<Response> Router::Admit(const Route& route, RouteContext& ctx) const {
+  if (route.permission == Permission::kPublic) return std::nullopt;
+  const Request& req = ctx.req;
+  const std::string& lang = ctx.lang;
+  auto actor = auth_(req);
+  if (!actor.ok()) return ProblemResponse(actor.error(), lang);
+  if (!actor->has_value()) {
+    Response r = ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
+    r.SetHeader("WWW-Authenticate", "Bearer realm=\"dialdeck\"");
+    return r;
+  }
+  ctx.actor = std::move(**actor);
+  const Actor& a = *ctx.actor;
+  if (a.via_cookie && IsUnsafe(req.method) &&
+      !crypto::SafeEqual(req.Header("x-csrf-token"), a.csrf_token)) {
+    return ProblemResponse(Error(ErrorCode::kPermissionDenied, "csrf_failed"), lang);
+  }
+  if (a.must_change_password && route.permission != Permission::kSelf) {
+    return ProblemResponse(Error(ErrorCode::kPermissionDenied, "password_change_required"), lang);
+  }
+  if (!RoleHas(a.role, route.permission)) {
+    spdlog::info("event=permission_denied user={} role={} permission={} path={}", a.username,
+                 RoleName(a.role), PermissionName(route.permission), req.path);
+    return ProblemResponse(Error(ErrorCode::kPermissionDenied, "forbidden"), lang);
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> Router::TryInline(Request& req) const {
+  const Route* probe = RouteFor(req.method, req.target);
+  if (!probe || !probe->try_inline) return std::nullopt;
+  const std::string lang = i18n::PickLanguage(req.Header("accept-language"));
+  RouteContext ctx{req, {}, std::nullopt, lang};
+  bool path_known = false;
+  const Route* route = Match(req.method, req.path, &ctx.params, &path_known);
+  if (route != probe) return std::nullopt;
+  Response res;
+  try {
+    if (auto refused = Admit(*route, ctx)) {
+      res = std::move(*refused);
+    } else {
+      auto result = route->try_inline(ctx);
+      if (!result) return std::nullopt;
+      res = result->ok() ? std::move(*result).value() : ProblemResponse(result->error(), lang);
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;  // the worker's Handle answers (and logs) it
+  }
+  Finalize(res, req.tls, true);
+  return res;
+}
+
 Response Router::Dispatch(Request& req, const std::string& lang) const {
   RouteContext ctx{req, {}, std::nullopt, lang};
   bool path_known = false;
@@ -190,29 +242,7 @@ Response Router::Dispatch(Request& req, const std::string& lang) const {
     }
     return ProblemResponse(Error(ErrorCode::kNotFound, "route_not_found"), lang);
   }
-  if (route->permission != Permission::kPublic) {
-    auto actor = auth_(req);
-    if (!actor.ok()) return ProblemResponse(actor.error(), lang);
-    if (!actor->has_value()) {
-      Response r = ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
-      r.SetHeader("WWW-Authenticate", "Bearer realm=\"dialdeck\"");
-      return r;
-    }
-    ctx.actor = std::move(**actor);
-    const Actor& a = *ctx.actor;
-    if (a.via_cookie && IsUnsafe(req.method) &&
-        !crypto::SafeEqual(req.Header("x-csrf-token"), a.csrf_token)) {
-      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "csrf_failed"), lang);
-    }
-    if (a.must_change_password && route->permission != Permission::kSelf) {
-      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "password_change_required"), lang);
-    }
-    if (!RoleHas(a.role, route->permission)) {
-      spdlog::info("event=permission_denied user={} role={} permission={} path={}", a.username,
-                   RoleName(a.role), PermissionName(route->permission), req.path);
-      return ProblemResponse(Error(ErrorCode::kPermissionDenied, "forbidden"), lang);
-    }
-  }
+  if (auto refused = Admit(*route, ctx)) return std::move(*refused);
   auto result = route->handler(ctx);
   if (!result.ok()) return ProblemResponse(result.error(), lang);
   return std::move(result).value();

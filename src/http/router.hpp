@@ -39,6 +39,9 @@ struct RouteContext {
 };
 
 using HandlerFn = std::function<Result<Response>(RouteContext&)>;
+// An answer given at once on the I/O thread, or nullopt: then `handler` runs
+// on a worker. Must never wait (no database, no lock held for long).
+using InlineFn = std::function<std::optional<Result<Response>>(RouteContext&)>;
 
 struct Route {
   std::string method;
@@ -47,6 +50,7 @@ struct Route {
   size_t body_limit;      // 0: the default JSON limit
   HandlerFn handler;
   bool quick = false;  // answered on the I/O thread (Handler::Quick): no write lock, no heavy work
+  InlineFn try_inline = nullptr;  // tried on the I/O thread first (Handler::TryInline)
 };
 
 // Who is calling: the session cookie or the Bearer token of a request.
@@ -65,6 +69,7 @@ class Router final : public Handler {
   // The web app's files and the routes declared quick.
   bool Quick(std::string_view method, std::string_view target) const override;
   Response Handle(Request& req) const override;
+  std::optional<Response> TryInline(Request& req) const override;
   Response TransportError(int status, std::string_view accept_language, bool tls,
                           size_t limit = 0) const override;
 
@@ -77,6 +82,9 @@ class Router final : public Handler {
   // The route a request line ("/path?query") goes to, if any.
   const Route* RouteFor(std::string_view method, std::string_view target) const;
   Response Dispatch(Request& req, const std::string& lang) const;
+  // Authentication, CSRF, the forced password change and the route's
+  // permission: an error answer, or nullopt to go on (ctx.actor set).
+  std::optional<Response> Admit(const Route& route, RouteContext& ctx) const;
   std::string AllowedMethods(std::string_view path) const;
   Response ServeStatic(const Request& req, const std::string& lang) const;
   void Finalize(Response& res, bool tls, bool is_api) const;

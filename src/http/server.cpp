@@ -335,6 +335,8 @@ class Server::Impl {
       try {
         if (handler_.Quick(req.method, req.target)) {
           res = handler_.Handle(req);
+        } else if (auto now = handler_.TryInline(req)) {
+          res = std::move(*now);
         } else {
           res = co_await asio::co_spawn(
               workers_.get_executor(),

@@ -307,6 +307,7 @@ Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::str
     return hit;
   }
   const uint64_t generation = sessions_generation_.load();
+  db::NoAcquireHookScope sessions_only;  // sessions do not wait for the desk's journal
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   DD_ASSIGN_OR_RETURN(
       auto row,
@@ -346,6 +347,7 @@ Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::str
 Result<std::optional<Actor>> AccountsService::AuthenticateToken(const std::string& token,
                                                                 const std::string& ip) {
   if (token.empty() || token.size() > 128) return std::optional<Actor>();
+  db::NoAcquireHookScope tokens_only;  // tokens do not wait for the desk's journal
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   DD_ASSIGN_OR_RETURN(
       auto row,

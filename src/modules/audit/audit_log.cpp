@@ -80,11 +80,17 @@ std::string ComputeAuditHash(const StoredEntry& e) {
 }
 
 Status AuditLog::Append(db::Connection& conn, const Entry& in) const {
-  DD_ASSIGN_OR_RETURN(auto last,
-                      conn.QueryOne("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"));
-  DD_ASSIGN_OR_RETURN(int64_t issued, HighestIssuedId(conn));
   StoredEntry e;
-  e.id = std::max(issued, last ? last->Int(0) : 0) + 1;
+  if (keep_head_ && head_) {
+    e.id = head_->id + 1;
+    e.prev_hash = head_->hash;
+  } else {
+    DD_ASSIGN_OR_RETURN(auto last,
+                        conn.QueryOne("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"));
+    DD_ASSIGN_OR_RETURN(int64_t issued, HighestIssuedId(conn));
+    e.id = std::max(issued, last ? last->Int(0) : 0) + 1;
+    e.prev_hash = last ? last->Text(1) : std::string(kGenesis);
+  }
   e.at = clock_.Now();
   e.actor_id = in.actor_id;
   e.actor = in.actor;
@@ -92,13 +98,13 @@ Status AuditLog::Append(db::Connection& conn, const Entry& in) const {
   e.target = in.target;
   e.ip = in.ip;
   e.detail = in.detail.dump();
-  e.prev_hash = last ? last->Text(1) : std::string(kGenesis);
   e.hash = ComputeAuditHash(e);
   DD_RETURN_IF_ERROR(conn.Exec(
       "INSERT INTO audit_log (id, at, actor_id, actor, action, target, ip, detail, prev_hash, "
       "hash) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       {e.id, e.at, e.actor_id, e.actor, e.action, e.target, e.ip, e.detail, e.prev_hash, e.hash}));
+  if (keep_head_) head_ = Head{e.id, e.hash};
   return {};
 }
 

@@ -66,6 +66,15 @@ class AuditLog {
 
   // Appends `e`; call inside a write transaction on `conn`.
   Status Append(db::Connection& conn, const Entry& e) const;
+  // For an instance used by one thread for one write transaction at a time
+  // (the desk's journal, thousands of entries at once): Append reads the
+  // chain's head from the database once, then keeps it. ForgetHead() when
+  // that transaction ends or is rolled back.
+  void KeepHead(bool keep) const {
+    keep_head_ = keep;
+    head_.reset();
+  }
+  void ForgetHead() const { head_.reset(); }
 
   // Walks the whole chain in id order.
   Result<VerifyReport> Verify(db::Connection& conn) const;
@@ -74,6 +83,12 @@ class AuditLog {
   Result<std::vector<StoredEntry>> List(db::Connection& conn, const ListFilter& f) const;
 
  private:
+  struct Head {
+    int64_t id;
+    std::string hash;
+  };
+  mutable bool keep_head_ = false;
+  mutable std::optional<Head> head_;
   const Clock& clock_;
 };
 

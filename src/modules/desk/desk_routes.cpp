@@ -12,7 +12,9 @@ Result<Response> GetDesk(DeskService& svc, http::RouteContext& ctx) {
   return Response::Json(200, out);
 }
 
-Result<Response> PostOutcome(DeskService& svc, http::RouteContext& ctx) {
+namespace {
+
+Result<OutcomeRequest> ParseOutcome(http::RouteContext& ctx) {
   DD_ASSIGN_OR_RETURN(json body, ctx.JsonBody());
   OutcomeRequest req;
   auto id = body.find("lead_id");
@@ -29,6 +31,23 @@ Result<Response> PostOutcome(DeskService& svc, http::RouteContext& ctx) {
     req.callback_at = ParseIso8601(*cb);
     if (!req.callback_at) return InvalidArgument("invalid_field", {{"field", "callback_at"}});
   }
+  return req;
+}
+
+}  // namespace
+
+std::optional<Result<Response>> TryPostOutcome(DeskService& svc, http::RouteContext& ctx) {
+  auto req = ParseOutcome(ctx);
+  if (!req.ok()) return Result<Response>(std::move(req).error());
+  if (auto fast = svc.TryOutcome(ctx.actor_ref(), *req, /*may_wait=*/false))
+    return Result<Response>(Response::Json(200, *fast));
+  return std::nullopt;
+}
+
+Result<Response> PostOutcome(DeskService& svc, http::RouteContext& ctx) {
+  DD_ASSIGN_OR_RETURN(OutcomeRequest req, ParseOutcome(ctx));
+  if (auto fast = svc.TryOutcome(ctx.actor_ref(), req, /*may_wait=*/true))
+    return Response::Json(200, *fast);
   DD_ASSIGN_OR_RETURN(json out, svc.Outcome(ctx.actor_ref(), req));
   return Response::Json(200, out);
 }

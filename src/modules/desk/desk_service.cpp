@@ -115,6 +115,87 @@ Result<bool> DeskService::Paused(db::Connection& conn, const Actor& agent) {
   return row && row->Text(0) == "paused";
 }
 
+Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
+                               const dealing::Queued* queued, int64_t now,
+                               const audit::AuditLog& audit) {
+  if (queued) {
+    DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now));
+  } else {
+    DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                                 {agent.user_id, now, id}));
+  }
+  DD_RETURN_IF_ERROR(
+      conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                {id, agent.user_id, now}));
+  return audit.Append(conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
+}
+
+DeskService::Effect DeskService::EffectOf(const OutcomeRequest& req, int64_t attempts,
+                                          const Rules& rules, int64_t now) {
+  Effect e{"closed", attempts, std::nullopt};
+  const std::string& o = req.outcome;
+  if (o == "interested" || o == "converted") {
+    e.status = "prospect";
+  } else if (o == "no_answer" || o == "busy") {
+    ++e.attempts;
+    if (e.attempts < rules.max_attempts) {
+      e.status = "retry";
+      e.next_at = now + rules.retry_delay_s;
+    }
+  } else if (o == "callback") {
+    e.status = "callback";
+    e.next_at = req.callback_at;
+  }
+  return e;
+}
+
+Status DeskService::RecordOutcome(db::Connection& conn, const Actor& agent,
+                                  const OutcomeRequest& req, int64_t attempts_before,
+                                  const Effect& effect, int64_t now, const audit::AuditLog& audit,
+                                  const leak::LeakGuard& leak, const Rules& rules, bool fold) {
+  const std::string& o = req.outcome;
+  const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
+  // From the journal, a request id the agent used before (a client reusing
+  // one for another lead) is not kept: the slow path would have answered that
+  // post as a retry, but the fast path had no way to know.
+  DD_RETURN_IF_ERROR(conn.Exec(
+      fold ? "UPDATE call_log SET outcome = ?1, note = ?2, outcome_at = ?3, callback_at = ?4, "
+             "request_id = CASE WHEN EXISTS (SELECT 1 FROM call_log WHERE agent_id = ?7 AND "
+             "request_id = ?5) THEN NULL ELSE ?5 END "
+             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ?6 AND agent_id = ?7 "
+             "AND outcome IS NULL)"
+           : "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
+             "request_id = ? "
+             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+             "AND outcome IS NULL)",
+      {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
+  DD_RETURN_IF_ERROR(leak.AfterOutcome(conn, agent, rules.leak));  // fast outcomes
+  DD_RETURN_IF_ERROR(
+      conn.Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
+                "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "
+                "WHERE id = ?",
+                {effect.status, effect.attempts, effect.next_at, o, now, req.lead_id}));
+  if (o == "do_not_call") {
+    DD_ASSIGN_OR_RETURN(
+        auto lead, conn.QueryOne("SELECT phone, phone_key FROM leads WHERE id = ?", {req.lead_id}));
+    if (lead) {
+      DD_RETURN_IF_ERROR(conn.Exec(
+          "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
+          "created_at) VALUES (?, ?, '', 'desk', ?, ?, ?) "
+          "ON CONFLICT (phone_key) DO NOTHING",
+          {lead->Int(1), db::Value::Blob(vault_.Seal(vault_.OpenLeadOr(lead->Text(0)).phone)),
+           agent.user_id, agent.username, now}));
+    }
+  }
+  json detail = {{"outcome", o}, {"status", effect.status}};
+  if (effect.attempts != attempts_before) detail["attempts"] = effect.attempts;
+  if ((o == "no_answer" || o == "busy") && effect.status == "closed") {
+    detail["closed_as"] = "unreachable";
+  }
+  return audit.Append(
+      conn, audit::Entry::By(agent, "lead.outcome", "lead:" + std::to_string(req.lead_id), detail));
+}
+
 Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
                                       const Rules& rules) {
   // An agent on leave gets nothing: no lead is shown (an outcome for the lead
@@ -153,18 +234,7 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
   // Shows lead `id` (a queued one becomes the agent's in the same write).
   auto show = [&](int64_t id, const dealing::Queued* queued) -> Status {
     DD_RETURN_IF_ERROR(leak_.BeforeReveal(conn, agent, rules.leak));  // reveal budget
-    if (queued) {
-      DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now));
-    } else {
-      DD_RETURN_IF_ERROR(
-          conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
-                    {agent.user_id, now, id}));
-    }
-    DD_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                  {id, agent.user_id, now}));
-    return audit_.Append(conn,
-                         audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
+    return RecordShow(conn, agent, id, queued, now, audit_);
   };
   // May the lead with this number's key and time zone be called now?
   auto callable = [&](int64_t phone_key, const std::string& timezone) -> Result<bool> {
@@ -212,6 +282,80 @@ Result<int64_t> DeskService::ShowNextOrLock(db::Connection& conn, const Actor& a
   return shown;
 }
 
+Result<std::optional<DeskService::LeadView>> DeskService::ViewOf(db::Connection& conn,
+                                                                 int64_t lead_id) const {
+  DD_ASSIGN_OR_RETURN(auto row,
+                      conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
+                                    "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
+                                    "locked, COALESCE(assigned_at, created_at), followed_at, area, "
+                                    "alternates, timezone FROM leads WHERE id = ?",
+                                    {lead_id}));
+  if (!row) return std::optional<LeadView>();
+  DD_ASSIGN_OR_RETURN(
+      auto hist,
+      conn.Query("SELECT c.outcome_at, c.outcome, c.note, u.display_name FROM call_log c JOIN "
+                 "users u ON u.id = c.agent_id "
+                 "WHERE c.lead_id = ? AND c.outcome IS NOT NULL ORDER BY c.id DESC LIMIT 50",
+                 {lead_id}));
+  json history = json::array();
+  for (const auto& h : hist) {
+    history.push_back({{"at", FormatIso8601(h.Int(0))},
+                       {"outcome", h.Text(1)},
+                       {"note", h.Text(2)},
+                       {"agent", h.Text(3)}});
+  }
+  const auto secrets = vault_.OpenLeadOr(row->Text(2), row->Text(15), row->Text(5));
+  json attrs = json::parse(secrets.attributes, nullptr, false);
+  const std::string& phone = secrets.phone;
+  auto c = cleaner_.Clean(phone);
+  LeadView v;
+  v.lead = {{"id", row->Int(0)},
+            {"name", row->Text(1)},
+            {"phone", phone},
+            {"phone_display", c.phone ? c.phone->display : phone},
+            {"region", row->Text(3)},  // of the number (geocoder): 号码归属地
+            {"carrier", row->Text(4)},
+            {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
+            {"attributes", attrs.is_object() ? attrs : json::object()},
+            // The other numbers of the lead's cell (备用号码), to call when the
+            // first does not answer.
+            {"alternates", leak::DeskAlternates(cleaner_, secrets.alternates)},
+            {"history", history},
+            {"status", row->Text(6)},
+            {"attempts", row->Int(7)},
+            {"callback_at", row->Text(6) == "callback" && !row->IsNull(8)
+                                ? json(FormatIso8601(row->Int(8)))
+                                : json(nullptr)},
+            {"quality", row->Text(9)}};
+  v.status = row->Text(6);
+  v.last_outcome = row->Text(10);
+  v.timezone = row->Text(16);
+  v.national = c.phone ? c.phone->national : phone;
+  v.tier = pool::TierOf(row->Text(9));
+  v.locked = row->Bool(11);
+  v.assigned_at = row->Int(12);
+  v.followed_at = row->OptInt(13);
+  v.next_call_at = row->OptInt(8);
+  return std::optional<LeadView>(std::move(v));
+}
+
+json DeskService::Render(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const {
+  json out = {{"lead", v.lead}, {"low_stock", low_stock}, {"can_pull", false}};
+  if (rules.leak.masked) out["masked"] = true;
+  // The recycling deadline of this lead (only the current lead ever carries one).
+  pool::Held held;
+  held.tier = v.tier;
+  held.status = v.status;
+  held.last_outcome = v.last_outcome;
+  held.locked = v.locked;
+  held.assigned_at = v.assigned_at;
+  held.followed_at = v.followed_at;
+  held.next_call_at = v.next_call_at;
+  out["lead"].update(pool::DeskDeadline(rules.pool, held, now));
+  if (rules.leak.masked) leak::MaskDesk(out, v.national);
+  return out;
+}
+
 Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_t lead_id,
                                 const Rules& rules) {
   json out = {{"lead", nullptr}, {"low_stock", false}, {"can_pull", false}};
@@ -246,73 +390,27 @@ Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_
     }
     return out;
   }
-  DD_ASSIGN_OR_RETURN(auto row,
-                      conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
-                                    "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
-                                    "locked, COALESCE(assigned_at, created_at), followed_at, area, "
-                                    "alternates FROM leads WHERE id = ?",
-                                    {lead_id}));
-  if (!row) return out;
-  DD_ASSIGN_OR_RETURN(
-      auto hist,
-      conn.Query("SELECT c.outcome_at, c.outcome, c.note, u.display_name FROM call_log c JOIN "
-                 "users u ON u.id = c.agent_id "
-                 "WHERE c.lead_id = ? AND c.outcome IS NOT NULL ORDER BY c.id DESC LIMIT 50",
-                 {lead_id}));
-  json history = json::array();
-  for (const auto& h : hist) {
-    history.push_back({{"at", FormatIso8601(h.Int(0))},
-                       {"outcome", h.Text(1)},
-                       {"note", h.Text(2)},
-                       {"agent", h.Text(3)}});
-  }
-  const auto secrets = vault_.OpenLeadOr(row->Text(2), row->Text(15), row->Text(5));
-  json attrs = json::parse(secrets.attributes, nullptr, false);
-  const std::string& phone = secrets.phone;
-  auto c = cleaner_.Clean(phone);
-  out["lead"] = {{"id", row->Int(0)},
-                 {"name", row->Text(1)},
-                 {"phone", phone},
-                 {"phone_display", c.phone ? c.phone->display : phone},
-                 {"region", row->Text(3)},  // of the number (geocoder): 号码归属地
-                 {"carrier", row->Text(4)},
-                 {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
-                 {"attributes", attrs.is_object() ? attrs : json::object()},
-                 // The other numbers of the lead's cell (备用号码), to call when the
-                 // first does not answer.
-                 {"alternates", leak::DeskAlternates(cleaner_, secrets.alternates)},
-                 {"history", history},
-                 {"status", row->Text(6)},
-                 {"attempts", row->Int(7)},
-                 {"callback_at", row->Text(6) == "callback" && !row->IsNull(8)
-                                     ? json(FormatIso8601(row->Int(8)))
-                                     : json(nullptr)},
-                 {"quality", row->Text(9)}};
-  // The recycling deadline of this lead (only the current lead ever carries one).
-  const std::string status = row->Text(6), last_outcome = row->Text(10);
-  pool::Held held;
-  held.tier = pool::TierOf(row->Text(9));
-  held.status = status;
-  held.last_outcome = last_outcome;
-  held.locked = row->Bool(11);
-  held.assigned_at = row->Int(12);
-  held.followed_at = row->OptInt(13);
-  held.next_call_at = row->OptInt(8);
-  out["lead"].update(pool::DeskDeadline(rules.pool, held, clock_.Now()));
-  if (rules.leak.masked) leak::MaskDesk(out, c.phone ? c.phone->national : phone);
-  return out;
+  DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, lead_id));
+  if (!view) return out;
+  return Render(*view, rules, open < rules.low_stock, clock_.Now());
 }
 
 Result<json> DeskService::Current(const Actor& agent) {
+  // The slow path: the agent's memory goes, the journal is written (Acquire).
+  const uint64_t epoch = Forget(agent.user_id);
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
+  Loaded loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
+    db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
     return {};
   }));
+  Install(agent.user_id, epoch, std::move(loaded));
   if (locked) return std::move(*locked);
   return out;
 }
@@ -327,11 +425,14 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
     if (!req.callback_at) return InvalidArgument("callback_time_required");
     if (*req.callback_at <= now) return InvalidArgument("callback_in_past");
   }
+  const uint64_t epoch = Forget(agent.user_id);
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;  // the reveal budget: the outcome is kept, no next lead
+  Loaded loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
+    db::DeskWriterScope desk_writes;
     if (!req.request_id.empty()) {
       DD_ASSIGN_OR_RETURN(
           auto seen,
@@ -340,6 +441,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
       if (seen) {  // a retried post: answer with the desk as it is now
         DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
         DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+        if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
         return {};
       }
     }
@@ -352,67 +454,29 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
     if (!lead || lead->OptInt(0) != agent.user_id || lead->OptInt(1) != agent.user_id) {
       return Error(ErrorCode::kConflict, "not_current_lead");
     }
-    int64_t attempts = lead->Int(3);
-    std::string status = "closed";
-    std::optional<int64_t> next_at;
-    const std::string& o = req.outcome;
-    if (o == "interested" || o == "converted") {
-      status = "prospect";
-    } else if (o == "no_answer" || o == "busy") {
-      ++attempts;
-      if (attempts < rules.max_attempts) {
-        status = "retry";
-        next_at = now + rules.retry_delay_s;
-      }
-    } else if (o == "callback") {
-      status = "callback";
-      next_at = req.callback_at;
-    }
+    const Effect effect = EffectOf(req, lead->Int(3), rules, now);
     DD_RETURN_IF_ERROR(
-        conn->Exec("UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
-                   "request_id = ? "
-                   "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
-                   "AND outcome IS NULL)",
-                   {o, req.note, now, req.callback_at,
-                    req.request_id.empty() ? db::Value() : db::Value(req.request_id), req.lead_id,
-                    agent.user_id}));
-    DD_RETURN_IF_ERROR(leak_.AfterOutcome(*conn, agent, rules.leak));  // fast outcomes
-    DD_RETURN_IF_ERROR(
-        conn->Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
-                   "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "
-                   "WHERE id = ?",
-                   {status, attempts, next_at, o, now, req.lead_id}));
-    if (o == "do_not_call") {
-      DD_RETURN_IF_ERROR(conn->Exec(
-          "INSERT INTO dnc (phone_key, phone, note, source, added_by, added_by_name, "
-          "created_at) VALUES (?, ?, '', 'desk', ?, ?, ?) "
-          "ON CONFLICT (phone_key) DO NOTHING",
-          {lead->Int(5), db::Value::Blob(vault_.Seal(vault_.OpenLeadOr(lead->Text(4)).phone)),
-           agent.user_id, agent.username, now}));
-    }
-    json detail = {{"outcome", o}, {"status", status}};
-    if (attempts != lead->Int(3)) detail["attempts"] = attempts;
-    if (o == "no_answer" || o == "busy") {
-      if (status == "closed") detail["closed_as"] = "unreachable";
-    }
-    DD_RETURN_IF_ERROR(audit_.Append(
-        *conn,
-        audit::Entry::By(agent, "lead.outcome", "lead:" + std::to_string(req.lead_id), detail)));
+        RecordOutcome(*conn, agent, req, lead->Int(3), effect, now, audit_, leak_, rules, false));
     DD_ASSIGN_OR_RETURN(int64_t next, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, next, rules));
+    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, next, &loaded));
     return {};
   }));
+  Install(agent.user_id, epoch, std::move(loaded));
   if (locked) return std::move(*locked);
   return out;
 }
 
 Result<json> DeskService::Pull(const Actor& agent) {
+  const uint64_t epoch = Forget(agent.user_id);
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   if (!rules.pull_mode) return Error(ErrorCode::kPermissionDenied, "pull_disabled");
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
+  Loaded loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
+    db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(bool paused, Paused(*conn, agent));
     if (paused) return Error(ErrorCode::kPermissionDenied, "agent_paused");
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
@@ -476,18 +540,23 @@ Result<json> DeskService::Pull(const Actor& agent) {
       }
     }
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
+    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
     return {};
   }));
+  Install(agent.user_id, epoch, std::move(loaded));
   if (locked) return std::move(*locked);
   return out;
 }
 
 Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
+  const uint64_t epoch = Forget(agent.user_id);
   DD_ASSIGN_OR_RETURN(Rules rules, LoadRules());
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
+  Loaded loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
+    db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(
         auto lead,
         conn->QueryOne("SELECT l.owner_id, l.status, l.timezone, l.current_agent_id, (SELECT 1 "
@@ -521,8 +590,10 @@ Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
                                   {{"via", "follow_up"}})));
     }
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, lead_id, rules));
+    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, lead_id, &loaded));
     return {};
   }));
+  Install(agent.user_id, epoch, std::move(loaded));
   if (locked) return std::move(*locked);
   return out;
 }

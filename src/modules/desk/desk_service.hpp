@@ -17,9 +17,18 @@
 // prospects back onto the desk to follow it up. Thread-safe.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "core/auth.hpp"
 #include "core/clock.hpp"
@@ -27,6 +36,7 @@
 #include "core/vault.hpp"
 #include "db/database.hpp"
 #include "modules/audit/audit_log.hpp"
+#include "modules/dealing/lead_queue.hpp"
 #include "modules/leak/leak_guard.hpp"
 #include "modules/phone/phone_cleaner.hpp"
 #include "modules/pool/pool_rules.hpp"
@@ -47,18 +57,41 @@ std::optional<int64_t> ParseIso8601(std::string_view s);
 
 bool ValidOutcome(std::string_view o);
 
+// The fast path (desk_fast.cpp). The slow path above runs every request as
+// one write transaction and reads the agent's queue, its lead and its
+// history each time (about 25 statements an outcome). Once it has shown an
+// agent a lead, it also reads the next leads of that agent's queue ahead
+// (kPrefetch, views ready to send) into memory. An outcome for the lead on
+// screen is then answered from memory when nothing else needs deciding (no
+// callback or retry due, the next lead callable, within the reveal budget,
+// not do_not_call), and its writes (the outcome, the next lead shown, their
+// call log rows and audit entries: exactly the slow path's) are queued in a
+// journal that a background thread writes in one transaction every
+// kFoldInterval. The journal is written before any other request reads or
+// writes the database (Database::SetAcquireHook), so no one ever sees the
+// data behind the desk. What an agent's memory holds is dropped whenever
+// the database may have changed under it (Database::ChangeGeneration: a
+// deal, a recall, a DNC entry, a setting, a user's change, another process's
+// commit), and then the slow path serves and reloads it. A crash loses the
+// outcomes answered in the last kFoldInterval at most.
 class DeskService {
  public:
   DeskService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
               const settings::Settings& settings, const phone::PhoneCleaner& cleaner,
-              const vault::Vault& vault)
-      : db_(db),
-        clock_(clock),
-        audit_(audit),
-        settings_(settings),
-        cleaner_(cleaner),
-        vault_(vault),
-        leak_(clock, audit) {}
+              const vault::Vault& vault);
+  // Writes what the journal holds, then stops its thread.
+  ~DeskService();
+  DeskService(const DeskService&) = delete;
+  DeskService& operator=(const DeskService&) = delete;
+
+  // The fast path for POST /desk/outcome: the answer, or nullopt when the
+  // slow path (Outcome) must decide. Never touches the database; cheap
+  // enough for the I/O thread. With `may_wait`, waits while the journal is
+  // full; without, answers nullopt then.
+  std::optional<nlohmann::json> TryOutcome(const Actor& agent, const OutcomeRequest& req,
+                                           bool may_wait);
+  // Writes the journal now (every Acquire() does this first).
+  void Sync();
 
   // {"lead": {...} | null, "low_stock": bool, "can_pull": bool (within the
   // daily claim cap and the holding cap)}; the lead carries "recycle_at",
@@ -105,6 +138,88 @@ class DeskService {
                                const Rules& rules);
   bool Callable(const Rules& rules, const std::string& timezone, int64_t now) const;
 
+  // What an outcome does to its lead.
+  struct Effect {
+    std::string status;
+    int64_t attempts = 0;
+    std::optional<int64_t> next_at;
+  };
+  static Effect EffectOf(const OutcomeRequest& req, int64_t attempts, const Rules& rules,
+                         int64_t now);
+  // The writes of an outcome (call log, fast-outcome alert, the lead, DNC,
+  // audit), at `now`, with `audit`/`leak` on a clock reading `now`.
+  Status RecordOutcome(db::Connection& conn, const Actor& agent, const OutcomeRequest& req,
+                       int64_t attempts_before, const Effect& effect, int64_t now,
+                       const audit::AuditLog& audit, const leak::LeakGuard& leak,
+                       const Rules& rules, bool fold);
+  // The writes of showing lead `id` (a queued one becomes the agent's).
+  Status RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
+                    const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit);
+
+  // A lead as the desk shows it, before its deadline and masking (Render).
+  struct LeadView {
+    nlohmann::json lead;
+    std::string status, last_outcome, timezone, national;
+    int tier = 1;
+    bool locked = false;
+    int64_t assigned_at = 0;
+    std::optional<int64_t> followed_at, next_call_at;
+  };
+  Result<std::optional<LeadView>> ViewOf(db::Connection& conn, int64_t lead_id) const;
+  // {"lead": ..., "low_stock", "can_pull": false} for a view at `now`.
+  nlohmann::json Render(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const;
+
+  // --- the fast path (desk_fast.cpp)
+  struct Prefetched {
+    dealing::Queued entry;
+    LeadView view;
+  };
+  struct AgentDesk {
+    std::mutex mu;
+    int64_t agent_id = 0;
+    bool valid = false;
+    uint64_t generation = 0;  // db_.ChangeGeneration() when loaded
+    uint64_t epoch = 0;       // bumped by the slow path; a load of an older epoch is dropped
+    Rules rules;
+    int64_t current = 0, current_attempts = 0;
+    LeadView current_view;
+    std::deque<Prefetched> next;
+    int64_t last_slot = 0;  // of the last entry read ahead
+    int64_t min_due = 0;    // earliest callback or retry: the slow path from then on
+    int64_t open = 0;       // open leads (a lower bound when open_capped)
+    bool open_capped = false;
+    std::deque<int64_t> reveals;  // shown_at in the last hour (with a reveal budget)
+    std::unordered_set<std::string> request_ids;
+  };
+  struct Op {
+    Actor agent;
+    OutcomeRequest req;
+    int64_t now = 0, attempts_before = 0;
+    Effect effect;
+    Rules rules;
+    dealing::Queued next;
+  };
+  // What a slow path read for the agent's memory, installed after commit.
+  struct Loaded {
+    AgentDesk desk;
+    bool usable = false;
+  };
+  std::shared_ptr<AgentDesk> DeskOf(int64_t agent_id);
+  // The slow path starts: the agent's memory is dropped; returns the epoch.
+  uint64_t Forget(int64_t agent_id);
+  // Inside the slow path's transaction: reads what the fast path needs to
+  // serve the agent after `current` (0: nothing loaded).
+  Status Load(db::Connection& conn, const Actor& agent, const Rules& rules, int64_t current,
+              Loaded* out);
+  void Install(int64_t agent_id, uint64_t epoch, Loaded&& loaded);
+  // Reads up to `count` more of the agent's queued leads after d.last_slot
+  // into d.next (d's mutex held, or d not yet shared).
+  Status ReadAhead(db::Connection& conn, int64_t agent_id, size_t count, AgentDesk& d) const;
+  void FoldLoop();
+  // Writes the journal in one transaction and reads ahead for the agents
+  // that need it.
+  Status Fold();
+
   db::Database& db_;
   const Clock& clock_;
   const audit::AuditLog& audit_;
@@ -112,6 +227,18 @@ class DeskService {
   const phone::PhoneCleaner& cleaner_;
   const vault::Vault& vault_;
   leak::LeakGuard leak_;
+
+  std::mutex desks_mu_;
+  std::unordered_map<int64_t, std::shared_ptr<AgentDesk>> desks_;
+  std::mutex journal_mu_;
+  std::condition_variable journal_cv_;
+  std::condition_variable drained_cv_;  // unfolded_ went down
+  std::vector<Op> journal_;
+  std::unordered_set<int64_t> refill_;  // agents to read ahead for
+  std::atomic<size_t> unfolded_{0};     // outcomes answered and not yet committed
+  bool stop_ = false;
+  std::mutex fold_mu_;  // one fold at a time
+  std::thread folder_;
 };
 
 }  // namespace dd::desk

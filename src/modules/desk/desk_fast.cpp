@@ -1,0 +1,351 @@
+// The desk's fast path: outcomes answered from memory, written by a
+// background thread (see the comment above DeskService in desk_service.hpp).
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+
+#include "modules/desk/desk_service.hpp"
+
+namespace dd::desk {
+namespace {
+
+using nlohmann::json;
+
+// Leads read ahead per agent, and the level under which more are read.
+constexpr size_t kPrefetch = 64;
+constexpr size_t kRefillBelow = kPrefetch * 3 / 4;
+// The journal is written this often, or as soon as it holds kFoldBatch.
+constexpr auto kFoldInterval = std::chrono::milliseconds(20);
+constexpr size_t kFoldBatch = 1000;
+// Past this many outcomes answered and not yet written, the fast path waits
+// for the journal's writer (a bound on what a crash can lose, and on memory).
+constexpr size_t kMaxUnfolded = 3000;
+// Open leads are counted up to low_stock_threshold + this; past it the
+// count is a lower bound, and the slow path counts again when it nears the
+// threshold.
+constexpr int64_t kOpenSlack = 1000;
+constexpr size_t kRequestIds = 256;  // remembered per agent, for retried posts
+constexpr int64_t kRevealWindowS = 3600;
+
+}  // namespace
+
+DeskService::DeskService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
+                         const settings::Settings& settings, const phone::PhoneCleaner& cleaner,
+                         const vault::Vault& vault)
+    : db_(db),
+      clock_(clock),
+      audit_(audit),
+      settings_(settings),
+      cleaner_(cleaner),
+      vault_(vault),
+      leak_(clock, audit) {
+  if (db_.TracksChanges()) {
+    db_.SetAcquireHook([this] { Sync(); });
+    folder_ = std::thread([this] { FoldLoop(); });
+  }
+}
+
+DeskService::~DeskService() {
+  if (!folder_.joinable()) return;
+  {
+    std::lock_guard lock(journal_mu_);
+    stop_ = true;
+  }
+  journal_cv_.notify_all();
+  drained_cv_.notify_all();
+  folder_.join();
+  if (Status s = Fold(); !s.ok())
+    spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
+  db_.SetAcquireHook(nullptr);
+}
+
+std::shared_ptr<DeskService::AgentDesk> DeskService::DeskOf(int64_t agent_id) {
+  std::lock_guard lock(desks_mu_);
+  auto& d = desks_[agent_id];
+  if (!d) {
+    d = std::make_shared<AgentDesk>();
+    d->agent_id = agent_id;
+  }
+  return d;
+}
+
+uint64_t DeskService::Forget(int64_t agent_id) {
+  auto d = DeskOf(agent_id);
+  std::lock_guard lock(d->mu);
+  d->valid = false;
+  return ++d->epoch;
+}
+
+Status DeskService::ReadAhead(db::Connection& conn, int64_t agent_id, size_t count,
+                              AgentDesk& d) const {
+  if (count == 0) return {};
+  DD_ASSIGN_OR_RETURN(
+      auto rows,
+      conn.Query("SELECT a.slot, a.lead_id, a.deal_id, a.dealt_at, (SELECT 1 FROM dnc n WHERE "
+                 "n.phone_key = l.phone_key) FROM agent_queue a JOIN leads l ON l.id = a.lead_id "
+                 "AND l.status = 'new' AND l.owner_id IS NULL WHERE a.slot > ? AND a.slot < ? "
+                 "ORDER BY a.slot LIMIT ?",
+                 {std::max(d.last_slot, dealing::SlotBase(agent_id)),
+                  dealing::SlotBase(agent_id + 1), static_cast<int64_t>(count)}));
+  for (const auto& r : rows) {
+    d.last_slot = r.Int(0);
+    if (!r.IsNull(4)) continue;  // on the DNC list: held back, as the slow path does
+    DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, r.Int(1)));
+    if (!view) continue;
+    // As it will be once shown (dealing::Materialise).
+    view->status = "assigned";
+    view->lead["status"] = "assigned";
+    view->lead["callback_at"] = nullptr;
+    view->assigned_at = r.Int(3);
+    view->followed_at.reset();
+    view->locked = false;
+    d.next.push_back({dealing::Queued{r.Int(0), r.Int(1), r.Int(2), r.Int(3)}, std::move(*view)});
+  }
+  return {};
+}
+
+Status DeskService::Load(db::Connection& conn, const Actor& agent, const Rules& rules,
+                         int64_t current, Loaded* out) {
+  out->usable = false;
+  if (current == 0 || !db_.TracksChanges()) return {};
+  AgentDesk& d = out->desk;
+  d.agent_id = agent.user_id;
+  d.generation = db_.ChangeGeneration();
+  d.rules = rules;
+  DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, current));
+  if (!view) return {};
+  d.current = current;
+  d.current_attempts = view->lead.value("attempts", int64_t{0});
+  d.current_view = std::move(*view);
+  // Owned leads not yet shown come before the queue (ShowNext): leave those
+  // to the slow path.
+  DD_ASSIGN_OR_RETURN(auto owned, conn.QueryOne("SELECT 1 FROM leads WHERE owner_id = ? AND "
+                                                "status = 'assigned' AND id <> ? LIMIT 1",
+                                                {agent.user_id, current}));
+  if (owned) return {};
+  DD_ASSIGN_OR_RETURN(
+      auto due, conn.QueryOne("SELECT MIN(next_call_at) FROM leads WHERE owner_id = ? AND status "
+                              "IN ('callback','retry')",
+                              {agent.user_id}));
+  d.min_due = due && !due->IsNull(0) ? due->Int(0) : INT64_MAX;
+  const int64_t cap = rules.low_stock + kOpenSlack;
+  DD_ASSIGN_OR_RETURN(
+      auto open,
+      conn.QueryOne("SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE owner_id = ? AND status IN "
+                    "('assigned','retry','callback') LIMIT ?) t",
+                    {agent.user_id, cap}));
+  d.open = open->Int(0);
+  if (d.open < cap) {
+    DD_ASSIGN_OR_RETURN(int64_t queued, dealing::QueuedCount(conn, agent.user_id, cap - d.open));
+    d.open += queued;
+  }
+  d.open_capped = d.open >= cap;
+  if (rules.leak.reveal_budget > 0) {
+    DD_ASSIGN_OR_RETURN(auto shown, conn.Query("SELECT shown_at FROM call_log WHERE agent_id = ? "
+                                               "AND shown_at > ? ORDER BY shown_at",
+                                               {agent.user_id, clock_.Now() - kRevealWindowS}));
+    for (const auto& r : shown) d.reveals.push_back(r.Int(0));
+  }
+  DD_RETURN_IF_ERROR(ReadAhead(conn, agent.user_id, kPrefetch, d));
+  out->usable = true;
+  return {};
+}
+
+void DeskService::Install(int64_t agent_id, uint64_t epoch, Loaded&& loaded) {
+  if (!loaded.usable) return;
+  auto d = DeskOf(agent_id);
+  std::lock_guard lock(d->mu);
+  if (d->epoch != epoch) return;  // another slow path for this agent started since
+  const uint64_t keep_epoch = d->epoch;
+  AgentDesk& in = loaded.desk;
+  d->valid = true;
+  d->generation = in.generation;
+  d->epoch = keep_epoch;
+  d->rules = in.rules;
+  d->current = in.current;
+  d->current_attempts = in.current_attempts;
+  d->current_view = std::move(in.current_view);
+  d->next = std::move(in.next);
+  d->last_slot = in.last_slot;
+  d->min_due = in.min_due;
+  d->open = in.open;
+  d->open_capped = in.open_capped;
+  d->reveals = std::move(in.reveals);
+  d->request_ids.clear();
+}
+
+std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeRequest& req,
+                                            bool may_wait) {
+  if (!folder_.joinable()) return std::nullopt;
+  // Anything the slow path would refuse or must decide itself.
+  if (!ValidOutcome(req.outcome) || req.outcome == "do_not_call" || req.note.size() > 2000 ||
+      req.request_id.size() > 100) {
+    return std::nullopt;
+  }
+  const int64_t now = clock_.Now();
+  if (req.outcome == "callback" && (!req.callback_at || *req.callback_at <= now))
+    return std::nullopt;
+  if (unfolded_.load() >= kMaxUnfolded) {
+    if (!may_wait) return std::nullopt;
+    std::unique_lock j(journal_mu_);
+    journal_cv_.notify_all();
+    drained_cv_.wait(j, [&] { return stop_ || unfolded_.load() < kMaxUnfolded / 2; });
+  }
+  std::shared_ptr<AgentDesk> d;
+  {
+    std::lock_guard lock(desks_mu_);
+    auto it = desks_.find(agent.user_id);
+    if (it == desks_.end()) return std::nullopt;
+    d = it->second;
+  }
+  std::lock_guard lock(d->mu);
+  if (!d->valid) return std::nullopt;
+  db_.PollExternalChanges(true);
+  if (d->generation != db_.ChangeGeneration()) {
+    d->valid = false;
+    return std::nullopt;
+  }
+  const Rules& rules = d->rules;
+  const bool capped_low = d->open_capped && d->open - 1 < rules.low_stock + 1;
+  if (!req.request_id.empty() && d->request_ids.contains(req.request_id)) {
+    // A retried post: the desk as it is now.
+    return Render(d->current_view, rules, !d->open_capped && d->open < rules.low_stock, now);
+  }
+  if (req.lead_id != d->current || now >= d->min_due || d->next.empty() || capped_low) {
+    return std::nullopt;
+  }
+  Prefetched& p = d->next.front();
+  if (!Callable(rules, p.view.timezone, now)) return std::nullopt;
+  if (rules.leak.reveal_budget > 0) {
+    while (!d->reveals.empty() && d->reveals.front() <= now - kRevealWindowS)
+      d->reveals.pop_front();
+    if (static_cast<int64_t>(d->reveals.size()) >= rules.leak.reveal_budget) return std::nullopt;
+  }
+  Op op{agent, req,    now, d->current_attempts, EffectOf(req, d->current_attempts, rules, now),
+        rules, p.entry};
+  if (op.effect.next_at) d->min_due = std::min(d->min_due, *op.effect.next_at);
+  if (op.effect.status == "closed" || op.effect.status == "prospect") --d->open;
+  d->current = p.entry.lead_id;
+  d->current_view = std::move(p.view);
+  d->current_attempts = d->current_view.lead.value("attempts", int64_t{0});
+  d->next.pop_front();
+  if (rules.leak.reveal_budget > 0) d->reveals.push_back(now);
+  if (!req.request_id.empty()) {
+    if (d->request_ids.size() >= kRequestIds) d->request_ids.clear();
+    d->request_ids.insert(req.request_id);
+  }
+  json out = Render(d->current_view, rules, !d->open_capped && d->open < rules.low_stock, now);
+  {
+    std::lock_guard j(journal_mu_);
+    journal_.push_back(std::move(op));
+    ++unfolded_;
+    if (d->next.size() < kRefillBelow) refill_.insert(agent.user_id);
+    if (journal_.size() >= kFoldBatch) journal_cv_.notify_one();
+  }
+  return out;
+}
+
+void DeskService::Sync() {
+  if (unfolded_.load() == 0) return;
+  if (Status s = Fold(); !s.ok())
+    spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
+}
+
+void DeskService::FoldLoop() {
+  std::unique_lock lock(journal_mu_);
+  while (!stop_) {
+    journal_cv_.wait_for(lock, kFoldInterval,
+                         [&] { return stop_ || journal_.size() >= kFoldBatch; });
+    if (stop_) break;
+    if (journal_.empty() && refill_.empty()) continue;
+    lock.unlock();
+    if (Status s = Fold(); !s.ok())
+      spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
+    lock.lock();
+  }
+}
+
+Status DeskService::Fold() {
+  std::lock_guard folding(fold_mu_);
+  std::vector<Op> ops;
+  std::unordered_set<int64_t> refill;
+  {
+    std::lock_guard j(journal_mu_);
+    ops.swap(journal_);
+    refill.swap(refill_);
+  }
+  if (ops.empty() && refill.empty()) return {};
+  const size_t count = ops.size();
+  const auto t0 = std::chrono::steady_clock::now();
+  // Each outcome is written as the slow path writes it, at its own time.
+  ManualClock at(0);
+  audit::AuditLog audit(at);
+  leak::LeakGuard leak(at, audit);
+  std::vector<int64_t> failed;  // agents whose memory no longer matches
+  audit.KeepHead(true);
+  db::NoAcquireHookScope no_hook;
+  // First all at once; if one outcome fails, again with each in a savepoint
+  // so that only it is lost (it should not: its lead was checked when it was
+  // answered, and nothing else writes the agent's leads meanwhile).
+  auto write = [&](bool savepoints) -> Status {
+    audit.ForgetHead();
+    failed.clear();
+    DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+    return db::WithTransaction(*conn, true, [&]() -> Status {
+      db::DeskWriterScope desk_writes;
+      for (const Op& op : ops) {
+        at.Set(op.now);
+        if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
+        Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
+                                   audit, leak, op.rules, true);
+        if (one.ok()) one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit);
+        if (!one.ok()) {
+          if (!savepoints) return one;
+          spdlog::error("event=desk_fold_op_failed agent={} lead={} error=\"{}\"",
+                        op.agent.username, op.req.lead_id, one.error().internal);
+          DD_RETURN_IF_ERROR(conn->Exec("ROLLBACK TO desk_op"));
+          audit.ForgetHead();
+          failed.push_back(op.agent.user_id);
+        }
+        if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
+      }
+      for (int64_t agent_id : refill) {
+        auto d = DeskOf(agent_id);
+        std::lock_guard lock(d->mu);
+        if (!d->valid || d->generation != db_.ChangeGeneration()) continue;
+        if (Status r =
+                ReadAhead(*conn, agent_id, kPrefetch - std::min(kPrefetch, d->next.size()), *d);
+            !r.ok()) {
+          d->valid = false;
+        }
+      }
+      return {};
+    });
+  };
+  Status s = write(false);
+  if (!s.ok()) s = write(true);
+  if (!s.ok()) {
+    // Nothing was written: every agent goes back to the slow path, which
+    // reads what the database holds.
+    std::lock_guard lock(desks_mu_);
+    for (auto& [id, d] : desks_) {
+      std::lock_guard l(d->mu);
+      d->valid = false;
+    }
+  }
+  for (int64_t agent_id : failed) Forget(agent_id);
+  {
+    std::lock_guard j(journal_mu_);
+    unfolded_ -= count;
+  }
+  drained_cv_.notify_all();
+  spdlog::debug(
+      "event=desk_fold ops={} refill={} ms={}", count, refill.size(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+          .count());
+  return s;
+}
+
+}  // namespace dd::desk

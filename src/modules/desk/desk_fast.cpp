@@ -295,8 +295,44 @@ Status DeskService::Fold() {
     DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     return db::WithTransaction(*conn, true, [&]() -> Status {
       db::DeskWriterScope desk_writes;
+      std::unordered_set<int64_t> stale;  // agents whose leads changed under the journal
       for (const Op& op : ops) {
+        const int64_t uid = op.agent.user_id;
+        if (stale.contains(uid)) {
+          spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed",
+                       op.agent.username, op.req.lead_id);
+          continue;
+        }
         at.Set(op.now);
+        // Another write may have taken the agent's leads between the answer
+        // and now (a recall, a delete committed in that instant): then the
+        // outcome is not applied to a lead that is no longer the agent's,
+        // and the agent goes back to the slow path. The lead shown was seen:
+        // its reveal is still recorded.
+        DD_ASSIGN_OR_RETURN(auto current, conn->QueryOne("SELECT 1 FROM leads WHERE id = ? AND "
+                                                         "current_agent_id = ? AND owner_id = ?",
+                                                         {op.req.lead_id, uid, uid}));
+        DD_ASSIGN_OR_RETURN(
+            auto queued, conn->QueryOne("SELECT 1 FROM lead_queue WHERE lead_id = ? AND slot = ?",
+                                        {op.next.lead_id, op.next.slot}));
+        if (!current || !queued) {
+          spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed",
+                       op.agent.username, op.req.lead_id);
+          stale.insert(uid);
+          failed.push_back(uid);
+          if (current) {
+            DD_RETURN_IF_ERROR(RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect,
+                                             op.now, audit, leak, op.rules, true));
+          }
+          DD_RETURN_IF_ERROR(
+              conn->Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                         {op.next.lead_id, uid, op.now}));
+          DD_RETURN_IF_ERROR(audit.Append(
+              *conn,
+              audit::Entry::By(op.agent, "lead.reveal", "lead:" + std::to_string(op.next.lead_id),
+                               {{"withdrawn", true}})));
+          continue;
+        }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
         Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
                                    audit, leak, op.rules, true);
@@ -307,7 +343,8 @@ Status DeskService::Fold() {
                         op.agent.username, op.req.lead_id, one.error().internal);
           DD_RETURN_IF_ERROR(conn->Exec("ROLLBACK TO desk_op"));
           audit.ForgetHead();
-          failed.push_back(op.agent.user_id);
+          failed.push_back(uid);
+          stale.insert(uid);
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }

@@ -180,6 +180,15 @@ class Database {
   void SetAcquireHook(std::function<void()> hook) { acquire_hook_ = std::move(hook); }
   // Whether the database is usable with the hooks above (SQLite: yes).
   virtual bool TracksChanges() const { return false; }
+  // The gate between answers from memory and the other writers: every write
+  // transaction of this process outside a DeskWriterScope (and every write
+  // outside a transaction) holds it exclusively from before it runs the
+  // acquire hook until it commits or rolls back. The desk's fast path holds
+  // it shared while it checks ChangeGeneration() and queues an outcome, so
+  // an outcome answered from memory is either written before such a
+  // transaction starts or not answered from memory at all. Never waits.
+  virtual bool TryEnterFastPath() { return false; }
+  virtual void LeaveFastPath() {}
 
  protected:
   friend class Lease;

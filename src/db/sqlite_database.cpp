@@ -7,6 +7,7 @@
 #include <deque>
 #include <exception>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -131,6 +132,8 @@ struct WriteSide {
   // write of this process runs on `handle`.
   std::atomic<uint64_t> generation{0};
   int64_t data_version = -1;
+  std::shared_mutex gate;                               // Database::TryEnterFastPath
+  const std::function<void()>* before_write = nullptr;  // the acquire hook, run under the gate
 
   // Call holding `mu`.
   void PollExternal() {
@@ -231,6 +234,7 @@ class SqliteConnection final : public Connection {
       // (see WriteSide::data_version).
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
+      GateGuard gate(*writes_);
       std::lock_guard write_lock(writes_->mu);
       ++t_write_depth;
       writes_->PollExternal();
@@ -263,6 +267,7 @@ class SqliteConnection final : public Connection {
 
   Status Begin(bool write) override {
     if (!write) return ExecSimple("BEGIN DEFERRED");
+    holds_gate_ = EnterGate(*writes_);
     writes_->mu.lock();
     ++t_write_depth;
     writes_->PollExternal();
@@ -272,6 +277,24 @@ class SqliteConnection final : public Connection {
     if (!s.ok()) ReleaseWrite();
     return s;
   }
+
+  // A write of this process outside the desk's own: takes the gate
+  // exclusively and runs the acquire hook under it (see
+  // Database::TryEnterFastPath). Returns whether the gate was taken.
+  static bool EnterGate(WriteSide& w) {
+    if (DeskWriterScope::Active() || t_write_depth > 0) return false;
+    w.gate.lock();
+    if (w.before_write && *w.before_write && !NoAcquireHookScope::Active()) (*w.before_write)();
+    return true;
+  }
+  struct GateGuard {
+    explicit GateGuard(WriteSide& w) : w_(w), held_(EnterGate(w)) {}
+    ~GateGuard() {
+      if (held_) w_.gate.unlock();
+    }
+    WriteSide& w_;
+    bool held_;
+  };
   Status Commit() override {
     Status s = ExecSimple("COMMIT");
     if (s.ok()) ReleaseWrite();
@@ -431,12 +454,17 @@ class SqliteConnection final : public Connection {
       --t_write_depth;
       writes_->mu.unlock();
     }
+    if (holds_gate_) {
+      holds_gate_ = false;
+      writes_->gate.unlock();
+    }
   }
 
   std::unique_ptr<Handle> own_;
   Handle* h_;  // own_, or the shared write handle inside a write transaction
   WriteSide* writes_;
   bool holds_write_ = false;
+  bool holds_gate_ = false;
 };
 
 // WAL checkpoints run on a background thread of their own, never inside the
@@ -553,6 +581,8 @@ class SqliteDatabase final : public Database {
   std::string Describe() const override { return path_; }
   uint64_t ChangeGeneration() const override { return writes_.generation.load(); }
   bool TracksChanges() const override { return true; }
+  bool TryEnterFastPath() override { return writes_.gate.try_lock_shared(); }
+  void LeaveFastPath() override { writes_.gate.unlock_shared(); }
   void PollExternalChanges(bool try_only) override {
     std::unique_lock lock(writes_.mu, std::defer_lock);
     if (try_only) {
@@ -579,6 +609,7 @@ class SqliteDatabase final : public Database {
 
   // Opens the shared write handle; once, before any connection.
   Status Init() {
+    writes_.before_write = &acquire_hook_;
     DD_ASSIGN_OR_RETURN(writes_.handle, OpenHandle());
     return {};
   }

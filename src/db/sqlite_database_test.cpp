@@ -195,7 +195,9 @@ TEST_F(GroupCommitTest, ChangeGenerationCountsWhatACacheMustSee) {
 }
 
 // The acquire hook runs before a connection is handed out, except inside a
-// NoAcquireHookScope and inside a write transaction on the same thread.
+// NoAcquireHookScope and inside a write transaction on the same thread; and
+// at the start of every write transaction outside a DeskWriterScope, which
+// holds the gate of the desk's fast path until it ends.
 TEST_F(GroupCommitTest, AcquireHookRunsOutsideWritesOnly) {
   int calls = 0;
   db_->SetAcquireHook([&] { ++calls; });
@@ -208,11 +210,27 @@ TEST_F(GroupCommitTest, AcquireHookRunsOutsideWritesOnly) {
   EXPECT_EQ(calls, 1);
   auto conn = db_->Acquire();
   EXPECT_EQ(calls, 2);
+  // A write transaction runs it once more at its start, under the gate
+  // (TryEnterFastPath), and not for a connection taken inside it.
   ASSERT_TRUE(WithTransaction(**conn, true, [&]() -> Status {
+                EXPECT_EQ(calls, 3);
                 auto nested = db_->Acquire();
+                EXPECT_FALSE(db_->TryEnterFastPath());  // held by this write
                 return {};
               }).ok());
-  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(calls, 3);
+  ASSERT_TRUE(db_->TryEnterFastPath());  // free again
+  db_->LeaveFastPath();
+  {
+    // The desk's own writes pass the gate without taking it.
+    DeskWriterScope desk;
+    ASSERT_TRUE(WithTransaction(**conn, true, [&]() -> Status {
+                  EXPECT_TRUE(db_->TryEnterFastPath());
+                  db_->LeaveFastPath();
+                  return {};
+                }).ok());
+    EXPECT_EQ(calls, 3);
+  }
   db_->SetAcquireHook(nullptr);
 }
 

@@ -200,8 +200,22 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
     if (it == desks_.end()) return std::nullopt;
     d = it->second;
   }
-  std::lock_guard lock(d->mu);
+  // On the I/O thread never wait for the agent's mutex (a slow path of the
+  // same agent may hold it); a worker may.
+  std::unique_lock lock(d->mu, std::defer_lock);
+  if (may_wait) {
+    lock.lock();
+  } else if (!lock.try_lock()) {
+    return std::nullopt;
+  }
   if (!d->valid) return std::nullopt;
+  // No other write of this process may start between the check below and
+  // the outcome's place in the journal (Database::TryEnterFastPath).
+  if (!db_.TryEnterFastPath()) return std::nullopt;
+  struct Leave {
+    db::Database& db;
+    ~Leave() { db.LeaveFastPath(); }
+  } leave{db_};
   db_.PollExternalChanges(true);
   if (d->generation != db_.ChangeGeneration()) {
     d->valid = false;
@@ -292,9 +306,9 @@ Status DeskService::Fold() {
   auto write = [&](bool savepoints) -> Status {
     audit.ForgetHead();
     failed.clear();
+    db::DeskWriterScope desk_writes;  // before Begin: the journal passes the gate
     DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     return db::WithTransaction(*conn, true, [&]() -> Status {
-      db::DeskWriterScope desk_writes;
       std::unordered_set<int64_t> stale;  // agents whose leads changed under the journal
       for (const Op& op : ops) {
         const int64_t uid = op.agent.user_id;
@@ -323,6 +337,18 @@ Status DeskService::Fold() {
           if (current) {
             DD_RETURN_IF_ERROR(RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect,
                                              op.now, audit, leak, op.rules, true));
+          } else {
+            // The call happened: it stays in the lead's history and the audit
+            // trail, but the lead, now someone else's, is left as it is.
+            DD_RETURN_IF_ERROR(conn->Exec(
+                "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ? "
+                "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+                "AND outcome IS NULL)",
+                {op.req.outcome, op.req.note, op.now, op.req.callback_at, op.req.lead_id, uid}));
+            DD_RETURN_IF_ERROR(audit.Append(
+                *conn,
+                audit::Entry::By(op.agent, "lead.outcome", "lead:" + std::to_string(op.req.lead_id),
+                                 {{"outcome", op.req.outcome}, {"applied", false}})));
           }
           DD_RETURN_IF_ERROR(
               conn->Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
@@ -348,15 +374,30 @@ Status DeskService::Fold() {
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
+      // Read ahead without holding the agent's mutex (the fast path, on the
+      // I/O thread, would wait meanwhile); kept if nothing reloaded it since.
       for (int64_t agent_id : refill) {
         auto d = DeskOf(agent_id);
-        std::lock_guard lock(d->mu);
-        if (!d->valid || d->generation != db_.ChangeGeneration()) continue;
-        if (Status r =
-                ReadAhead(*conn, agent_id, kPrefetch - std::min(kPrefetch, d->next.size()), *d);
-            !r.ok()) {
-          d->valid = false;
+        AgentDesk more;
+        uint64_t epoch = 0;
+        size_t want = 0;
+        {
+          std::lock_guard lock(d->mu);
+          if (!d->valid || d->generation != db_.ChangeGeneration()) continue;
+          epoch = d->epoch;
+          more.last_slot = d->last_slot;
+          want = kPrefetch - std::min(kPrefetch, d->next.size());
         }
+        const int64_t from = more.last_slot;
+        Status r = ReadAhead(*conn, agent_id, want, more);
+        std::lock_guard lock(d->mu);
+        if (!d->valid || d->epoch != epoch || d->last_slot != from) continue;
+        if (!r.ok()) {
+          d->valid = false;
+          continue;
+        }
+        for (auto& p : more.next) d->next.push_back(std::move(p));
+        d->last_slot = more.last_slot;
       }
       return {};
     });

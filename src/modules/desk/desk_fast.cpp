@@ -119,6 +119,26 @@ Status DeskService::Load(db::Connection& conn, const Actor& agent, const Rules& 
   d.current = current;
   d.current_attempts = view->lead.value("attempts", int64_t{0});
   d.current_view = std::move(*view);
+  // When the lead on screen was shown, and the run of fast outcomes before
+  // it (as LeakGuard::AfterOutcome counts it), to know which outcome
+  // completes a streak.
+  DD_ASSIGN_OR_RETURN(auto shown, conn.QueryOne("SELECT shown_at FROM call_log WHERE lead_id = ? "
+                                                "AND agent_id = ? AND outcome IS NULL ORDER BY "
+                                                "id DESC LIMIT 1",
+                                                {current, agent.user_id}));
+  if (!shown) return {};
+  d.current_shown_at = shown->Int(0);
+  if (rules.leak.fast_seconds > 0 && rules.leak.fast_streak > 0) {
+    DD_ASSIGN_OR_RETURN(
+        auto recent,
+        conn.Query("SELECT outcome_at - shown_at FROM call_log WHERE agent_id = ? AND outcome IS "
+                   "NOT NULL ORDER BY shown_at DESC, id DESC LIMIT ?",
+                   {agent.user_id, rules.leak.fast_streak + 1}));
+    for (const auto& r : recent) {
+      if (r.Int(0) >= rules.leak.fast_seconds) break;
+      ++d.fast_run;
+    }
+  }
   // Owned leads not yet shown come before the queue (ShowNext): leave those
   // to the slow path.
   DD_ASSIGN_OR_RETURN(auto owned, conn.QueryOne("SELECT 1 FROM leads WHERE owner_id = ? AND "
@@ -166,6 +186,8 @@ void DeskService::Install(int64_t agent_id, uint64_t epoch, Loaded&& loaded) {
   d->rules = in.rules;
   d->current = in.current;
   d->current_attempts = in.current_attempts;
+  d->current_shown_at = in.current_shown_at;
+  d->fast_run = in.fast_run;
   d->current_view = std::move(in.current_view);
   d->next = std::move(in.next);
   d->last_slot = in.last_slot;
@@ -239,6 +261,12 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
   }
   Op op{agent, req,    now, d->current_attempts, EffectOf(req, d->current_attempts, rules, now),
         rules, p.entry};
+  if (rules.leak.fast_seconds > 0 && rules.leak.fast_streak > 0) {
+    const bool fast = now - d->current_shown_at < rules.leak.fast_seconds;
+    d->fast_run = fast ? std::min(d->fast_run + 1, rules.leak.fast_streak + 1) : 0;
+    op.check_fast = d->fast_run == rules.leak.fast_streak;
+  }
+  d->current_shown_at = now;
   if (op.effect.next_at) d->min_due = std::min(d->min_due, *op.effect.next_at);
   if (op.effect.status == "closed" || op.effect.status == "prospect") --d->open;
   d->current = p.entry.lead_id;
@@ -361,7 +389,7 @@ Status DeskService::Fold() {
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
         Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
-                                   audit, leak, op.rules, true);
+                                   audit, leak, op.rules, true, op.check_fast);
         if (one.ok()) one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit);
         if (!one.ok()) {
           if (!savepoints) return one;

@@ -152,7 +152,8 @@ DeskService::Effect DeskService::EffectOf(const OutcomeRequest& req, int64_t att
 Status DeskService::RecordOutcome(db::Connection& conn, const Actor& agent,
                                   const OutcomeRequest& req, int64_t attempts_before,
                                   const Effect& effect, int64_t now, const audit::AuditLog& audit,
-                                  const leak::LeakGuard& leak, const Rules& rules, bool fold) {
+                                  const leak::LeakGuard& leak, const Rules& rules, bool fold,
+                                  bool check_fast) {
   const std::string& o = req.outcome;
   const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
   // From the journal, a request id the agent used before (a client reusing
@@ -169,7 +170,7 @@ Status DeskService::RecordOutcome(db::Connection& conn, const Actor& agent,
              "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
              "AND outcome IS NULL)",
       {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
-  DD_RETURN_IF_ERROR(leak.AfterOutcome(conn, agent, rules.leak));  // fast outcomes
+  if (check_fast) DD_RETURN_IF_ERROR(leak.AfterOutcome(conn, agent, rules.leak));  // fast outcomes
   DD_RETURN_IF_ERROR(
       conn.Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
                 "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "

@@ -147,11 +147,13 @@ class DeskService {
   static Effect EffectOf(const OutcomeRequest& req, int64_t attempts, const Rules& rules,
                          int64_t now);
   // The writes of an outcome (call log, fast-outcome alert, the lead, DNC,
-  // audit), at `now`, with `audit`/`leak` on a clock reading `now`.
+  // audit), at `now`, with `audit`/`leak` on a clock reading `now`. Without
+  // `check_fast` the fast-outcome streak is not looked up (the journal knows
+  // it cannot alert).
   Status RecordOutcome(db::Connection& conn, const Actor& agent, const OutcomeRequest& req,
                        int64_t attempts_before, const Effect& effect, int64_t now,
                        const audit::AuditLog& audit, const leak::LeakGuard& leak,
-                       const Rules& rules, bool fold);
+                       const Rules& rules, bool fold, bool check_fast = true);
   // The writes of showing lead `id` (a queued one becomes the agent's).
   Status RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
                     const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit);
@@ -182,6 +184,8 @@ class DeskService {
     uint64_t epoch = 0;       // bumped by the slow path; a load of an older epoch is dropped
     Rules rules;
     int64_t current = 0, current_attempts = 0;
+    int64_t current_shown_at = 0;  // when the lead on screen was shown
+    int64_t fast_run = 0;          // outcomes in a row sooner than fast_outcome_seconds
     LeadView current_view;
     std::deque<Prefetched> next;
     int64_t last_slot = 0;  // of the last entry read ahead
@@ -198,6 +202,7 @@ class DeskService {
     Effect effect;
     Rules rules;
     dealing::Queued next;
+    bool check_fast = true;  // this outcome may complete a fast-outcome streak
   };
   // What a slow path read for the agent's memory, installed after commit.
   struct Loaded {

@@ -159,7 +159,7 @@ class Database {
   virtual std::string Describe() const = 0;
 
   // --- For a cache of database state kept in memory (the desk's fast path,
-  // src/modules/desk/desk_engine.hpp).
+  // src/modules/desk/desk_fast.cpp).
   //
   // Counts the commits that may have changed what such a cache holds: every
   // commit of this process that wrote to a table other than those in

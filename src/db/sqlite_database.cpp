@@ -135,16 +135,32 @@ struct WriteSide {
   std::shared_mutex gate;                               // Database::TryEnterFastPath
   const std::function<void()>* before_write = nullptr;  // the acquire hook, run under the gate
 
-  // Call holding `mu`.
+  // Takes `mu` for this thread (every write of the process) and looks for
+  // another process's commits; Unlock() gives it back.
+  void Lock() {
+    mu.lock();
+    ++t_write_depth;
+    PollExternal();
+  }
+  void Unlock() {
+    --t_write_depth;
+    mu.unlock();
+  }
+
+  // Call holding `mu`. The statement is prepared once, in the handle's cache.
   void PollExternal() {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(handle->db, "PRAGMA data_version", -1, &stmt, nullptr) != SQLITE_OK) {
+    constexpr const char* kSql = "PRAGMA data_version";
+    sqlite3_stmt*& stmt = handle->cache[kSql];
+    if (!stmt && sqlite3_prepare_v3(handle->db, kSql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+                                    nullptr) != SQLITE_OK) {
+      stmt = nullptr;
+      handle->cache.erase(kSql);
       ++generation;
       return;
     }
     int64_t v = data_version;
     if (sqlite3_step(stmt) == SQLITE_ROW) v = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt);
     if (v != data_version) {
       if (data_version != -1) ++generation;
       data_version = v;
@@ -235,16 +251,14 @@ class SqliteConnection final : public Connection {
       sqlite3_reset(stmt);
       sqlite3_clear_bindings(stmt);
       GateGuard gate(*writes_);
-      std::lock_guard write_lock(writes_->mu);
-      ++t_write_depth;
-      writes_->PollExternal();
+      writes_->Lock();
       Handle* own = h_;
       h_ = writes_->handle.get();
       holds_write_ = true;
       auto r = Exec(sql, params);
       holds_write_ = false;
       h_ = own;
-      --t_write_depth;
+      writes_->Unlock();
       return r;
     }
     int rc;
@@ -268,9 +282,7 @@ class SqliteConnection final : public Connection {
   Status Begin(bool write) override {
     if (!write) return ExecSimple("BEGIN DEFERRED");
     holds_gate_ = EnterGate(*writes_);
-    writes_->mu.lock();
-    ++t_write_depth;
-    writes_->PollExternal();
+    writes_->Lock();
     holds_write_ = true;
     h_ = writes_->handle.get();  // the shared write handle, until commit or rollback
     Status s = ExecSimple("BEGIN IMMEDIATE");
@@ -389,12 +401,11 @@ class SqliteConnection final : public Connection {
   // Runs `group` as one transaction on the shared write handle (the caller
   // leads; the others' connections are idle meanwhile, their threads waiting).
   static void RunGroup(WriteSide& w, const std::vector<WriteJob*>& group) {
-    std::lock_guard writing(w.mu);
-    ++t_write_depth;
-    struct Depth {
-      ~Depth() { --t_write_depth; }
-    } depth;
-    w.PollExternal();
+    w.Lock();
+    struct Unlock {
+      WriteSide& w;
+      ~Unlock() { w.Unlock(); }
+    } unlock{w};
     sqlite3* db = w.handle->db;
     auto exec = [db](const char* sql) { return ExecSimple(db, sql); };
     if (Status b = exec("BEGIN IMMEDIATE"); !b.ok()) {
@@ -451,8 +462,7 @@ class SqliteConnection final : public Connection {
     if (holds_write_) {
       holds_write_ = false;
       h_ = own_.get();
-      --t_write_depth;
-      writes_->mu.unlock();
+      writes_->Unlock();
     }
     if (holds_gate_) {
       holds_gate_ = false;
@@ -590,7 +600,7 @@ class SqliteDatabase final : public Database {
     } else {
       lock.lock();
     }
-    writes_.PollExternal();
+    writes_.PollExternal();  // no write runs: the handle is free
   }
 
   Result<Lease> Acquire() override {

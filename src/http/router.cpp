@@ -206,13 +206,12 @@ std::optional<Response> Router::Admit(const Route& route, RouteContext& ctx) con
 }
 
 std::optional<Response> Router::TryInline(Request& req) const {
-  const Route* probe = RouteFor(req.method, req.target);
-  if (!probe || !probe->try_inline) return std::nullopt;
-  const std::string lang = i18n::PickLanguage(req.Header("accept-language"));
-  RouteContext ctx{req, {}, std::nullopt, lang};
+  RouteContext ctx{req, {}, std::nullopt, {}};
   bool path_known = false;
   const Route* route = Match(req.method, req.path, &ctx.params, &path_known);
-  if (route != probe) return std::nullopt;
+  if (!route || !route->try_inline) return std::nullopt;
+  ctx.lang = i18n::PickLanguage(req.Header("accept-language"));
+  const std::string& lang = ctx.lang;
   Response res;
   try {
     if (auto refused = Admit(*route, ctx)) {

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import {
   addDepartment, addUsers, assertProblem, cliOk, importLeads, setSettings, startServer, tempDir, testClock, useServer,
-  writeLeadsCsv,
+  workThroughDesk, writeLeadsCsv,
 } from './helpers.mjs'
 
 const files = tempDir('dialdeck-fast-')
@@ -124,15 +124,8 @@ async function outcome(api, lead, what = 'not_interested', extra = {}) {
 }
 
 // Gives `what` to every lead until the desk is empty; returns the leads seen.
-async function workThrough(api, lead, what = 'not_interested') {
-  const seen = []
-  for (let guard = 0; lead && guard < 100; guard++) {
-    seen.push(lead)
-    lead = (await outcome(api, lead, what)).lead
-  }
-  assert.equal(lead, null, 'the desk ends empty')
-  return seen
-}
+const workThrough = (api, lead, what = 'not_interested') =>
+  workThroughDesk(lead, (l) => outcome(api, l, what))
 
 // GET /api/v1/agents as username -> agent item.
 async function agents(api) {

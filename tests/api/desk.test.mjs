@@ -10,7 +10,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   addDepartment, addUsers, assertProblem, HAS_SQLITE3, PASSWORD, importLeads, setSettings, sqlite, startServer, tempDir,
-  useServer, writeLeadsCsv, testClock, keysMatching,
+  useServer, workThroughDesk, writeLeadsCsv, testClock, keysMatching,
 } from './helpers.mjs'
 
 const files = tempDir('dialdeck-desk-')
@@ -113,15 +113,8 @@ async function desk(api) {
 }
 
 // Gives `what` to every lead until the desk is empty; returns the leads seen.
-async function workThrough(api, lead, what = 'not_interested') {
-  const seen = []
-  for (let guard = 0; lead && guard < 100; guard++) {
-    seen.push(lead)
-    lead = (await outcome(api, lead, what)).lead
-  }
-  assert.equal(lead, null, 'the desk ends empty')
-  return seen
-}
+const workThrough = (api, lead, what = 'not_interested') =>
+  workThroughDesk(lead, (l) => outcome(api, l, what))
 
 const digits = (lead) => lead.phone.replace(/^\+86/, '')
 

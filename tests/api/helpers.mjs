@@ -521,3 +521,15 @@ export function sheetRows({ parts }) {
     return cells
   })
 }
+
+// Answers every lead on the desk with `answer(lead)` (which returns the
+// desk that follows) until the desk is empty; returns the leads seen.
+export async function workThroughDesk(lead, answer) {
+  const seen = []
+  for (let guard = 0; lead && guard < 100; guard++) {
+    seen.push(lead)
+    lead = (await answer(lead)).lead
+  }
+  assert.equal(lead, null, 'the desk ends empty')
+  return seen
+}

@@ -62,18 +62,15 @@ struct ListFilter {
 
 class AuditLog {
  public:
-  explicit AuditLog(const Clock& clock) : clock_(clock) {}
+  // With `keep_head`, for an instance used by one thread for one write
+  // transaction at a time (the desk's journal, thousands of entries at
+  // once): Append reads the chain's head from the database once, then keeps
+  // it; ForgetHead() when that transaction ends or is rolled back.
+  explicit AuditLog(const Clock& clock, bool keep_head = false)
+      : keep_head_(keep_head), clock_(clock) {}
 
   // Appends `e`; call inside a write transaction on `conn`.
   Status Append(db::Connection& conn, const Entry& e) const;
-  // For an instance used by one thread for one write transaction at a time
-  // (the desk's journal, thousands of entries at once): Append reads the
-  // chain's head from the database once, then keeps it. ForgetHead() when
-  // that transaction ends or is rolled back.
-  void KeepHead(bool keep) const {
-    keep_head_ = keep;
-    head_.reset();
-  }
   void ForgetHead() const { head_.reset(); }
 
   // Walks the whole chain in id order.
@@ -87,7 +84,7 @@ class AuditLog {
     int64_t id;
     std::string hash;
   };
-  mutable bool keep_head_ = false;
+  const bool keep_head_;
   mutable std::optional<Head> head_;
   const Clock& clock_;
 };

@@ -195,14 +195,28 @@ Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
   return Drop(conn, entries);
 }
 
-Result<std::vector<db::Row>> QueuePage(db::Connection& conn, int64_t agent_id, int64_t offset,
-                                       int64_t count) {
+namespace {
+
+Result<std::vector<db::Row>> QueueRows(db::Connection& conn, int64_t agent_id, int64_t after_slot,
+                                       int64_t count, int64_t offset) {
   return conn.Query(
-      "SELECT a.slot, a.lead_id, l.phone_key, l.timezone, a.deal_id, a.dealt_at FROM agent_queue a "
-      "JOIN leads l ON "
+      "SELECT a.slot, a.lead_id, l.phone_key, l.timezone, a.deal_id, a.dealt_at, (SELECT 1 FROM "
+      "dnc n WHERE n.phone_key = l.phone_key) FROM agent_queue a JOIN leads l ON "
       "l.id = a.lead_id AND l.status = 'new' AND l.owner_id IS NULL WHERE a.slot > ? AND a.slot < "
       "? ORDER BY a.slot LIMIT ? OFFSET ?",
-      {SlotBase(agent_id), SlotBase(agent_id + 1), count, offset});
+      {std::max(after_slot, SlotBase(agent_id)), SlotBase(agent_id + 1), count, offset});
+}
+
+}  // namespace
+
+Result<std::vector<db::Row>> QueuePage(db::Connection& conn, int64_t agent_id, int64_t offset,
+                                       int64_t count) {
+  return QueueRows(conn, agent_id, 0, count, offset);
+}
+
+Result<std::vector<db::Row>> QueueAfter(db::Connection& conn, int64_t agent_id, int64_t after_slot,
+                                        int64_t count) {
+  return QueueRows(conn, agent_id, after_slot, count, 0);
 }
 
 }  // namespace dd::dealing

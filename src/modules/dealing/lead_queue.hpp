@@ -72,8 +72,13 @@ Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
 Status Drop(db::Connection& conn, const std::vector<Queued>& entries);
 
 // A page of an agent's queue in desk order: slot, lead id, phone_key,
-// timezone, deal id, dealt at.
+// timezone, deal id, dealt at, and 1 when the number is on the DNC list
+// (else NULL).
 Result<std::vector<db::Row>> QueuePage(db::Connection& conn, int64_t agent_id, int64_t offset,
                                        int64_t count);
+// The same columns for the entries after queue entry `after_slot` (0: from
+// the start), at most `count` (the desk's read-ahead).
+Result<std::vector<db::Row>> QueueAfter(db::Connection& conn, int64_t agent_id, int64_t after_slot,
+                                        int64_t count);
 
 }  // namespace dd::dealing

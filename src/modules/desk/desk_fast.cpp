@@ -64,60 +64,51 @@ DeskService::~DeskService() {
 std::shared_ptr<DeskService::AgentDesk> DeskService::DeskOf(int64_t agent_id) {
   std::lock_guard lock(desks_mu_);
   auto& d = desks_[agent_id];
-  if (!d) {
-    d = std::make_shared<AgentDesk>();
-    d->agent_id = agent_id;
-  }
+  if (!d) d = std::make_shared<AgentDesk>();
   return d;
 }
 
 uint64_t DeskService::Forget(int64_t agent_id) {
   auto d = DeskOf(agent_id);
   std::lock_guard lock(d->mu);
-  d->valid = false;
+  d->state.reset();
   return ++d->epoch;
 }
 
 Status DeskService::ReadAhead(db::Connection& conn, int64_t agent_id, size_t count,
-                              AgentDesk& d) const {
+                              std::deque<Prefetched>* out, int64_t* last_slot) const {
   if (count == 0) return {};
-  DD_ASSIGN_OR_RETURN(
-      auto rows,
-      conn.Query("SELECT a.slot, a.lead_id, a.deal_id, a.dealt_at, (SELECT 1 FROM dnc n WHERE "
-                 "n.phone_key = l.phone_key) FROM agent_queue a JOIN leads l ON l.id = a.lead_id "
-                 "AND l.status = 'new' AND l.owner_id IS NULL WHERE a.slot > ? AND a.slot < ? "
-                 "ORDER BY a.slot LIMIT ?",
-                 {std::max(d.last_slot, dealing::SlotBase(agent_id)),
-                  dealing::SlotBase(agent_id + 1), static_cast<int64_t>(count)}));
+  DD_ASSIGN_OR_RETURN(auto rows,
+                      dealing::QueueAfter(conn, agent_id, *last_slot, static_cast<int64_t>(count)));
   for (const auto& r : rows) {
-    d.last_slot = r.Int(0);
-    if (!r.IsNull(4)) continue;  // on the DNC list: held back, as the slow path does
+    *last_slot = r.Int(0);
+    if (!r.IsNull(6)) continue;  // on the DNC list: held back, as the slow path does
     DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, r.Int(1)));
     if (!view) continue;
     // As it will be once shown (dealing::Materialise).
     view->status = "assigned";
     view->lead["status"] = "assigned";
     view->lead["callback_at"] = nullptr;
-    view->assigned_at = r.Int(3);
+    view->assigned_at = r.Int(5);
     view->followed_at.reset();
     view->locked = false;
-    d.next.push_back({dealing::Queued{r.Int(0), r.Int(1), r.Int(2), r.Int(3)}, std::move(*view)});
+    out->push_back({dealing::Queued{r.Int(0), r.Int(1), r.Int(4), r.Int(5)}, std::move(*view)});
   }
   return {};
 }
 
-Status DeskService::Load(db::Connection& conn, const Actor& agent, const Rules& rules,
-                         int64_t current, Loaded* out) {
-  out->usable = false;
-  if (current == 0 || !db_.TracksChanges()) return {};
-  AgentDesk& d = out->desk;
-  d.agent_id = agent.user_id;
+Result<std::optional<DeskService::AgentState>> DeskService::Load(db::Connection& conn,
+                                                                 const Actor& agent,
+                                                                 const Rules& rules,
+                                                                 int64_t current) {
+  using None = std::optional<AgentState>;
+  if (current == 0 || !folder_.joinable()) return None();
+  AgentState d;
   d.generation = db_.ChangeGeneration();
   d.rules = rules;
   DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, current));
-  if (!view) return {};
+  if (!view) return None();
   d.current = current;
-  d.current_attempts = view->lead.value("attempts", int64_t{0});
   d.current_view = std::move(*view);
   // When the lead on screen was shown, and the run of fast outcomes before
   // it (as LeakGuard::AfterOutcome counts it), to know which outcome
@@ -126,7 +117,7 @@ Status DeskService::Load(db::Connection& conn, const Actor& agent, const Rules& 
                                                 "AND agent_id = ? AND outcome IS NULL ORDER BY "
                                                 "id DESC LIMIT 1",
                                                 {current, agent.user_id}));
-  if (!shown) return {};
+  if (!shown) return None();
   d.current_shown_at = shown->Int(0);
   if (rules.leak.fast_seconds > 0 && rules.leak.fast_streak > 0) {
     DD_ASSIGN_OR_RETURN(
@@ -144,58 +135,31 @@ Status DeskService::Load(db::Connection& conn, const Actor& agent, const Rules& 
   DD_ASSIGN_OR_RETURN(auto owned, conn.QueryOne("SELECT 1 FROM leads WHERE owner_id = ? AND "
                                                 "status = 'assigned' AND id <> ? LIMIT 1",
                                                 {agent.user_id, current}));
-  if (owned) return {};
+  if (owned) return None();
   DD_ASSIGN_OR_RETURN(
       auto due, conn.QueryOne("SELECT MIN(next_call_at) FROM leads WHERE owner_id = ? AND status "
                               "IN ('callback','retry')",
                               {agent.user_id}));
   d.min_due = due && !due->IsNull(0) ? due->Int(0) : INT64_MAX;
   const int64_t cap = rules.low_stock + kOpenSlack;
-  DD_ASSIGN_OR_RETURN(
-      auto open,
-      conn.QueryOne("SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE owner_id = ? AND status IN "
-                    "('assigned','retry','callback') LIMIT ?) t",
-                    {agent.user_id, cap}));
-  d.open = open->Int(0);
-  if (d.open < cap) {
-    DD_ASSIGN_OR_RETURN(int64_t queued, dealing::QueuedCount(conn, agent.user_id, cap - d.open));
-    d.open += queued;
-  }
+  DD_ASSIGN_OR_RETURN(d.open, OpenLeads(conn, agent.user_id, cap));
   d.open_capped = d.open >= cap;
   if (rules.leak.reveal_budget > 0) {
-    DD_ASSIGN_OR_RETURN(auto shown, conn.Query("SELECT shown_at FROM call_log WHERE agent_id = ? "
-                                               "AND shown_at > ? ORDER BY shown_at",
-                                               {agent.user_id, clock_.Now() - kRevealWindowS}));
-    for (const auto& r : shown) d.reveals.push_back(r.Int(0));
+    DD_ASSIGN_OR_RETURN(auto reveals, conn.Query("SELECT shown_at FROM call_log WHERE agent_id = "
+                                                 "? AND shown_at > ? ORDER BY shown_at",
+                                                 {agent.user_id, clock_.Now() - kRevealWindowS}));
+    for (const auto& r : reveals) d.reveals.push_back(r.Int(0));
   }
-  DD_RETURN_IF_ERROR(ReadAhead(conn, agent.user_id, kPrefetch, d));
-  out->usable = true;
-  return {};
+  DD_RETURN_IF_ERROR(ReadAhead(conn, agent.user_id, kPrefetch, &d.next, &d.last_slot));
+  return std::optional<AgentState>(std::move(d));
 }
 
-void DeskService::Install(int64_t agent_id, uint64_t epoch, Loaded&& loaded) {
-  if (!loaded.usable) return;
+void DeskService::Install(int64_t agent_id, uint64_t epoch, std::optional<AgentState>&& state) {
+  if (!state) return;
   auto d = DeskOf(agent_id);
   std::lock_guard lock(d->mu);
   if (d->epoch != epoch) return;  // another slow path for this agent started since
-  const uint64_t keep_epoch = d->epoch;
-  AgentDesk& in = loaded.desk;
-  d->valid = true;
-  d->generation = in.generation;
-  d->epoch = keep_epoch;
-  d->rules = in.rules;
-  d->current = in.current;
-  d->current_attempts = in.current_attempts;
-  d->current_shown_at = in.current_shown_at;
-  d->fast_run = in.fast_run;
-  d->current_view = std::move(in.current_view);
-  d->next = std::move(in.next);
-  d->last_slot = in.last_slot;
-  d->min_due = in.min_due;
-  d->open = in.open;
-  d->open_capped = in.open_capped;
-  d->reveals = std::move(in.reveals);
-  d->request_ids.clear();
+  d->state = std::move(state);
 }
 
 std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeRequest& req,
@@ -230,7 +194,7 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
   } else if (!lock.try_lock()) {
     return std::nullopt;
   }
-  if (!d->valid) return std::nullopt;
+  if (!d->state) return std::nullopt;
   // No other write of this process may start between the check below and
   // the outcome's place in the journal (Database::TryEnterFastPath).
   if (!db_.TryEnterFastPath()) return std::nullopt;
@@ -239,51 +203,54 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
     ~Leave() { db.LeaveFastPath(); }
   } leave{db_};
   db_.PollExternalChanges(true);
-  if (d->generation != db_.ChangeGeneration()) {
-    d->valid = false;
+  const uint64_t generation = db_.ChangeGeneration();
+  if (d->state->generation != generation) {
+    d->state.reset();
     return std::nullopt;
   }
-  const Rules& rules = d->rules;
-  const bool capped_low = d->open_capped && d->open - 1 < rules.low_stock + 1;
-  if (!req.request_id.empty() && d->request_ids.contains(req.request_id)) {
-    // A retried post: the desk as it is now.
-    return Render(d->current_view, rules, !d->open_capped && d->open < rules.low_stock, now);
+  AgentState& st = *d->state;
+  const Rules& rules = st.rules;
+  auto answer = [&] {
+    return Render(st.current_view, rules, !st.open_capped && st.open < rules.low_stock, now);
+  };
+  if (!req.request_id.empty() && st.request_ids.contains(req.request_id)) {
+    return answer();  // a retried post: the desk as it is now
   }
-  if (req.lead_id != d->current || now >= d->min_due || d->next.empty() || capped_low) {
+  const bool capped_low = st.open_capped && st.open - 1 < rules.low_stock + 1;
+  if (req.lead_id != st.current || now >= st.min_due || st.next.empty() || capped_low) {
     return std::nullopt;
   }
-  Prefetched& p = d->next.front();
+  Prefetched& p = st.next.front();
   if (!Callable(rules, p.view.timezone, now)) return std::nullopt;
   if (rules.leak.reveal_budget > 0) {
-    while (!d->reveals.empty() && d->reveals.front() <= now - kRevealWindowS)
-      d->reveals.pop_front();
-    if (static_cast<int64_t>(d->reveals.size()) >= rules.leak.reveal_budget) return std::nullopt;
+    while (!st.reveals.empty() && st.reveals.front() <= now - kRevealWindowS)
+      st.reveals.pop_front();
+    if (static_cast<int64_t>(st.reveals.size()) >= rules.leak.reveal_budget) return std::nullopt;
   }
-  Op op{agent, req,    now, d->current_attempts, EffectOf(req, d->current_attempts, rules, now),
-        rules, p.entry};
+  const int64_t attempts = st.current_view.lead.value("attempts", int64_t{0});
+  Op op{agent, req, now, attempts, EffectOf(req, attempts, rules, now), rules, p.entry, generation};
   if (rules.leak.fast_seconds > 0 && rules.leak.fast_streak > 0) {
-    const bool fast = now - d->current_shown_at < rules.leak.fast_seconds;
-    d->fast_run = fast ? std::min(d->fast_run + 1, rules.leak.fast_streak + 1) : 0;
-    op.check_fast = d->fast_run == rules.leak.fast_streak;
+    const bool fast = now - st.current_shown_at < rules.leak.fast_seconds;
+    st.fast_run = fast ? std::min(st.fast_run + 1, rules.leak.fast_streak + 1) : 0;
+    op.check_fast = st.fast_run == rules.leak.fast_streak;
   }
-  d->current_shown_at = now;
-  if (op.effect.next_at) d->min_due = std::min(d->min_due, *op.effect.next_at);
-  if (op.effect.status == "closed" || op.effect.status == "prospect") --d->open;
-  d->current = p.entry.lead_id;
-  d->current_view = std::move(p.view);
-  d->current_attempts = d->current_view.lead.value("attempts", int64_t{0});
-  d->next.pop_front();
-  if (rules.leak.reveal_budget > 0) d->reveals.push_back(now);
+  if (op.effect.next_at) st.min_due = std::min(st.min_due, *op.effect.next_at);
+  if (op.effect.status == "closed" || op.effect.status == "prospect") --st.open;
+  st.current = p.entry.lead_id;
+  st.current_shown_at = now;
+  st.current_view = std::move(p.view);
+  st.next.pop_front();
+  if (rules.leak.reveal_budget > 0) st.reveals.push_back(now);
   if (!req.request_id.empty()) {
-    if (d->request_ids.size() >= kRequestIds) d->request_ids.clear();
-    d->request_ids.insert(req.request_id);
+    if (st.request_ids.size() >= kRequestIds) st.request_ids.clear();
+    st.request_ids.insert(req.request_id);
   }
-  json out = Render(d->current_view, rules, !d->open_capped && d->open < rules.low_stock, now);
+  json out = answer();
   {
     std::lock_guard j(journal_mu_);
     journal_.push_back(std::move(op));
     ++unfolded_;
-    if (d->next.size() < kRefillBelow) refill_.insert(agent.user_id);
+    if (st.next.size() < kRefillBelow) refill_.insert(agent.user_id);
     if (journal_.size() >= kFoldBatch) journal_cv_.notify_one();
   }
   return out;
@@ -309,6 +276,72 @@ void DeskService::FoldLoop() {
   }
 }
 
+Result<bool> DeskService::StillTheirs(db::Connection& conn, const Op& op,
+                                      const audit::AuditLog& audit, const leak::LeakGuard& leak) {
+  const int64_t uid = op.agent.user_id;
+  DD_ASSIGN_OR_RETURN(auto current, conn.QueryOne("SELECT 1 FROM leads WHERE id = ? AND "
+                                                  "current_agent_id = ? AND owner_id = ?",
+                                                  {op.req.lead_id, uid, uid}));
+  DD_ASSIGN_OR_RETURN(auto queued,
+                      conn.QueryOne("SELECT 1 FROM lead_queue WHERE lead_id = ? AND slot = ?",
+                                    {op.next.lead_id, op.next.slot}));
+  if (current && queued) return true;
+  spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed", op.agent.username,
+               op.req.lead_id);
+  if (current) {
+    DD_RETURN_IF_ERROR(RecordOutcome(conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
+                                     audit, leak, op.rules, true));
+  } else {
+    // The call happened: it stays in the lead's history and the audit
+    // trail, but the lead, now someone else's, is left as it is.
+    DD_RETURN_IF_ERROR(
+        conn.Exec("UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ? "
+                  "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+                  "AND outcome IS NULL)",
+                  {op.req.outcome, op.req.note, op.now, op.req.callback_at, op.req.lead_id, uid}));
+    DD_RETURN_IF_ERROR(audit.Append(
+        conn, audit::Entry::By(op.agent, "lead.outcome", "lead:" + std::to_string(op.req.lead_id),
+                               {{"outcome", op.req.outcome}, {"applied", false}})));
+  }
+  // The next lead was seen: its reveal is recorded, but it is not made the
+  // agent's.
+  DD_RETURN_IF_ERROR(
+      conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                {op.next.lead_id, uid, op.now}));
+  DD_RETURN_IF_ERROR(audit.Append(
+      conn, audit::Entry::By(op.agent, "lead.reveal", "lead:" + std::to_string(op.next.lead_id),
+                             {{"withdrawn", true}})));
+  return false;
+}
+
+void DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents) {
+  // Without holding the agent's mutex (the fast path, on the I/O thread,
+  // would wait meanwhile); kept if nothing reloaded the agent since.
+  for (int64_t agent_id : agents) {
+    auto d = DeskOf(agent_id);
+    std::deque<Prefetched> more;
+    int64_t from = 0, last = 0;
+    uint64_t epoch = 0;
+    size_t want = 0;
+    {
+      std::lock_guard lock(d->mu);
+      if (!d->state || d->state->generation != db_.ChangeGeneration()) continue;
+      epoch = d->epoch;
+      from = last = d->state->last_slot;
+      want = kPrefetch - std::min(kPrefetch, d->state->next.size());
+    }
+    Status r = ReadAhead(conn, agent_id, want, &more, &last);
+    std::lock_guard lock(d->mu);
+    if (!d->state || d->epoch != epoch || d->state->last_slot != from) continue;
+    if (!r.ok()) {
+      d->state.reset();
+      continue;
+    }
+    for (auto& p : more) d->state->next.push_back(std::move(p));
+    d->state->last_slot = last;
+  }
+}
+
 Status DeskService::Fold() {
   std::lock_guard folding(fold_mu_);
   std::vector<Op> ops;
@@ -323,21 +356,20 @@ Status DeskService::Fold() {
   const auto t0 = std::chrono::steady_clock::now();
   // Each outcome is written as the slow path writes it, at its own time.
   ManualClock at(0);
-  audit::AuditLog audit(at);
+  audit::AuditLog audit(at, /*keep_head=*/true);
   leak::LeakGuard leak(at, audit);
-  std::vector<int64_t> failed;  // agents whose memory no longer matches
-  audit.KeepHead(true);
+  std::unordered_set<int64_t> stale;  // agents whose memory no longer matches
   db::NoAcquireHookScope no_hook;
   // First all at once; if one outcome fails, again with each in a savepoint
   // so that only it is lost (it should not: its lead was checked when it was
   // answered, and nothing else writes the agent's leads meanwhile).
   auto write = [&](bool savepoints) -> Status {
     audit.ForgetHead();
-    failed.clear();
+    stale.clear();
     db::DeskWriterScope desk_writes;  // before Begin: the journal passes the gate
     DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     return db::WithTransaction(*conn, true, [&]() -> Status {
-      std::unordered_set<int64_t> stale;  // agents whose leads changed under the journal
+      const uint64_t generation = db_.ChangeGeneration();  // Begin looked for other processes
       for (const Op& op : ops) {
         const int64_t uid = op.agent.user_id;
         if (stale.contains(uid)) {
@@ -346,46 +378,17 @@ Status DeskService::Fold() {
           continue;
         }
         at.Set(op.now);
-        // Another write may have taken the agent's leads between the answer
-        // and now (a recall, a delete committed in that instant): then the
-        // outcome is not applied to a lead that is no longer the agent's,
-        // and the agent goes back to the slow path. The lead shown was seen:
-        // its reveal is still recorded.
-        DD_ASSIGN_OR_RETURN(auto current, conn->QueryOne("SELECT 1 FROM leads WHERE id = ? AND "
-                                                         "current_agent_id = ? AND owner_id = ?",
-                                                         {op.req.lead_id, uid, uid}));
-        DD_ASSIGN_OR_RETURN(
-            auto queued, conn->QueryOne("SELECT 1 FROM lead_queue WHERE lead_id = ? AND slot = ?",
-                                        {op.next.lead_id, op.next.slot}));
-        if (!current || !queued) {
-          spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed",
-                       op.agent.username, op.req.lead_id);
-          stale.insert(uid);
-          failed.push_back(uid);
-          if (current) {
-            DD_RETURN_IF_ERROR(RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect,
-                                             op.now, audit, leak, op.rules, true));
-          } else {
-            // The call happened: it stays in the lead's history and the audit
-            // trail, but the lead, now someone else's, is left as it is.
-            DD_RETURN_IF_ERROR(conn->Exec(
-                "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ? "
-                "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
-                "AND outcome IS NULL)",
-                {op.req.outcome, op.req.note, op.now, op.req.callback_at, op.req.lead_id, uid}));
-            DD_RETURN_IF_ERROR(audit.Append(
-                *conn,
-                audit::Entry::By(op.agent, "lead.outcome", "lead:" + std::to_string(op.req.lead_id),
-                                 {{"outcome", op.req.outcome}, {"applied", false}})));
+        // Only another process (the CLI) can have changed the agent's leads
+        // since the answer (this process's writers pass the gate, which
+        // writes the journal first), and only if the change count moved:
+        // then the outcome is not applied to a lead no longer the agent's,
+        // and the agent goes back to the slow path.
+        if (op.generation != generation) {
+          DD_ASSIGN_OR_RETURN(bool theirs, StillTheirs(*conn, op, audit, leak));
+          if (!theirs) {
+            stale.insert(uid);
+            continue;
           }
-          DD_RETURN_IF_ERROR(
-              conn->Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                         {op.next.lead_id, uid, op.now}));
-          DD_RETURN_IF_ERROR(audit.Append(
-              *conn,
-              audit::Entry::By(op.agent, "lead.reveal", "lead:" + std::to_string(op.next.lead_id),
-                               {{"withdrawn", true}})));
-          continue;
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
         Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
@@ -397,36 +400,11 @@ Status DeskService::Fold() {
                         op.agent.username, op.req.lead_id, one.error().internal);
           DD_RETURN_IF_ERROR(conn->Exec("ROLLBACK TO desk_op"));
           audit.ForgetHead();
-          failed.push_back(uid);
           stale.insert(uid);
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
-      // Read ahead without holding the agent's mutex (the fast path, on the
-      // I/O thread, would wait meanwhile); kept if nothing reloaded it since.
-      for (int64_t agent_id : refill) {
-        auto d = DeskOf(agent_id);
-        AgentDesk more;
-        uint64_t epoch = 0;
-        size_t want = 0;
-        {
-          std::lock_guard lock(d->mu);
-          if (!d->valid || d->generation != db_.ChangeGeneration()) continue;
-          epoch = d->epoch;
-          more.last_slot = d->last_slot;
-          want = kPrefetch - std::min(kPrefetch, d->next.size());
-        }
-        const int64_t from = more.last_slot;
-        Status r = ReadAhead(*conn, agent_id, want, more);
-        std::lock_guard lock(d->mu);
-        if (!d->valid || d->epoch != epoch || d->last_slot != from) continue;
-        if (!r.ok()) {
-          d->valid = false;
-          continue;
-        }
-        for (auto& p : more.next) d->next.push_back(std::move(p));
-        d->last_slot = more.last_slot;
-      }
+      ReadAheadFor(*conn, refill);
       return {};
     });
   };
@@ -438,10 +416,10 @@ Status DeskService::Fold() {
     std::lock_guard lock(desks_mu_);
     for (auto& [id, d] : desks_) {
       std::lock_guard l(d->mu);
-      d->valid = false;
+      d->state.reset();
     }
   }
-  for (int64_t agent_id : failed) Forget(agent_id);
+  for (int64_t agent_id : stale) Forget(agent_id);
   {
     std::lock_guard j(journal_mu_);
     unfolded_ -= count;

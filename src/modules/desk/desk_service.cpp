@@ -262,8 +262,7 @@ Result<int64_t> DeskService::ShowNext(db::Connection& conn, const Actor& agent,
   for (int64_t offset = 0, page = 2; offset < 2000; offset += page, page = 20) {
     DD_ASSIGN_OR_RETURN(auto rows, dealing::QueuePage(conn, agent.user_id, offset, page));
     for (const auto& r : rows) {
-      DD_ASSIGN_OR_RETURN(bool ok, callable(r.Int(2), r.Text(3)));
-      if (!ok) continue;
+      if (!r.IsNull(6) || !Callable(rules, r.Text(3), now)) continue;  // DNC, calling hours
       const dealing::Queued entry{r.Int(0), r.Int(1), r.Int(4), r.Int(5)};
       DD_RETURN_IF_ERROR(show(r.Int(1), &entry));
       return r.Int(1);
@@ -357,23 +356,27 @@ json DeskService::Render(const LeadView& v, const Rules& rules, bool low_stock, 
   return out;
 }
 
-Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_t lead_id,
-                                const Rules& rules) {
-  json out = {{"lead", nullptr}, {"low_stock", false}, {"can_pull", false}};
-  if (rules.leak.masked) out["masked"] = true;
+Result<int64_t> DeskService::OpenLeads(db::Connection& conn, int64_t agent_id, int64_t limit) {
   DD_ASSIGN_OR_RETURN(
       auto left,
       conn.QueryOne(
           std::string(
               "SELECT COUNT(*) FROM (SELECT 1 FROM leads WHERE owner_id = ? AND status IN ") +
               kOpen + " LIMIT ?) t",
-          {agent.user_id, rules.low_stock}));
+          {agent_id, limit}));
   int64_t open = left->Int(0);
-  if (open < rules.low_stock) {
-    DD_ASSIGN_OR_RETURN(int64_t queued,
-                        dealing::QueuedCount(conn, agent.user_id, rules.low_stock - open));
+  if (open < limit) {
+    DD_ASSIGN_OR_RETURN(int64_t queued, dealing::QueuedCount(conn, agent_id, limit - open));
     open += queued;
   }
+  return open;
+}
+
+Result<json> DeskService::State(db::Connection& conn, const Actor& agent, int64_t lead_id,
+                                const Rules& rules) {
+  json out = {{"lead", nullptr}, {"low_stock", false}, {"can_pull", false}};
+  if (rules.leak.masked) out["masked"] = true;
+  DD_ASSIGN_OR_RETURN(int64_t open, OpenLeads(conn, agent.user_id, rules.low_stock));
   out["low_stock"] = open < rules.low_stock;
   if (lead_id == 0) {
     if (rules.pull_mode) {
@@ -403,12 +406,14 @@ Result<json> DeskService::Current(const Actor& agent) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  Loaded loaded;
+  std::optional<AgentState> loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
-    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
+    if (!locked) {
+      DD_ASSIGN_OR_RETURN(loaded, Load(*conn, agent, rules, id));
+    }
     return {};
   }));
   Install(agent.user_id, epoch, std::move(loaded));
@@ -431,7 +436,7 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;  // the reveal budget: the outcome is kept, no next lead
-  Loaded loaded;
+  std::optional<AgentState> loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     db::DeskWriterScope desk_writes;
     if (!req.request_id.empty()) {
@@ -442,7 +447,9 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
       if (seen) {  // a retried post: answer with the desk as it is now
         DD_ASSIGN_OR_RETURN(int64_t id, ShowNextOrLock(*conn, agent, rules, &locked));
         DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
-        if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
+        if (!locked) {
+          DD_ASSIGN_OR_RETURN(loaded, Load(*conn, agent, rules, id));
+        }
         return {};
       }
     }
@@ -460,7 +467,9 @@ Result<json> DeskService::Outcome(const Actor& agent, const OutcomeRequest& req)
         RecordOutcome(*conn, agent, req, lead->Int(3), effect, now, audit_, leak_, rules, false));
     DD_ASSIGN_OR_RETURN(int64_t next, ShowNextOrLock(*conn, agent, rules, &locked));
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, next, rules));
-    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, next, &loaded));
+    if (!locked) {
+      DD_ASSIGN_OR_RETURN(loaded, Load(*conn, agent, rules, next));
+    }
     return {};
   }));
   Install(agent.user_id, epoch, std::move(loaded));
@@ -475,7 +484,7 @@ Result<json> DeskService::Pull(const Actor& agent) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  Loaded loaded;
+  std::optional<AgentState> loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(bool paused, Paused(*conn, agent));
@@ -541,7 +550,9 @@ Result<json> DeskService::Pull(const Actor& agent) {
       }
     }
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, id, rules));
-    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, id, &loaded));
+    if (!locked) {
+      DD_ASSIGN_OR_RETURN(loaded, Load(*conn, agent, rules, id));
+    }
     return {};
   }));
   Install(agent.user_id, epoch, std::move(loaded));
@@ -555,7 +566,7 @@ Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
   DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
   json out;
   std::optional<Error> locked;
-  Loaded loaded;
+  std::optional<AgentState> loaded;
   DD_RETURN_IF_ERROR(db::WithGroupedTransaction(*conn, [&]() -> Status {
     db::DeskWriterScope desk_writes;
     DD_ASSIGN_OR_RETURN(
@@ -591,7 +602,9 @@ Result<json> DeskService::FollowUp(const Actor& agent, int64_t lead_id) {
                                   {{"via", "follow_up"}})));
     }
     DD_ASSIGN_OR_RETURN(out, State(*conn, agent, lead_id, rules));
-    if (!locked) DD_RETURN_IF_ERROR(Load(*conn, agent, rules, lead_id, &loaded));
+    if (!locked) {
+      DD_ASSIGN_OR_RETURN(loaded, Load(*conn, agent, rules, lead_id));
+    }
     return {};
   }));
   Install(agent.user_id, epoch, std::move(loaded));

@@ -73,7 +73,8 @@ bool ValidOutcome(std::string_view o);
 // the database may have changed under it (Database::ChangeGeneration: a
 // deal, a recall, a DNC entry, a setting, a user's change, another process's
 // commit), and then the slow path serves and reloads it. A crash loses the
-// outcomes answered in the last kFoldInterval at most.
+// outcomes answered since the journal was last written (at most
+// kMaxUnfolded).
 class DeskService {
  public:
   DeskService(db::Database& db, const Clock& clock, const audit::AuditLog& audit,
@@ -176,24 +177,26 @@ class DeskService {
     dealing::Queued entry;
     LeadView view;
   };
-  struct AgentDesk {
-    std::mutex mu;
-    int64_t agent_id = 0;
-    bool valid = false;
-    uint64_t generation = 0;  // db_.ChangeGeneration() when loaded
-    uint64_t epoch = 0;       // bumped by the slow path; a load of an older epoch is dropped
+  // What the fast path knows of an agent, read by the slow path (Load).
+  struct AgentState {
+    uint64_t generation = 0;  // db_.ChangeGeneration() when read
     Rules rules;
-    int64_t current = 0, current_attempts = 0;
-    int64_t current_shown_at = 0;  // when the lead on screen was shown
+    int64_t current = 0;           // the lead on screen
+    int64_t current_shown_at = 0;  // when it was shown
     int64_t fast_run = 0;          // outcomes in a row sooner than fast_outcome_seconds
     LeadView current_view;
     std::deque<Prefetched> next;
-    int64_t last_slot = 0;  // of the last entry read ahead
+    int64_t last_slot = 0;  // of the last queue entry read ahead
     int64_t min_due = 0;    // earliest callback or retry: the slow path from then on
     int64_t open = 0;       // open leads (a lower bound when open_capped)
     bool open_capped = false;
     std::deque<int64_t> reveals;  // shown_at in the last hour (with a reveal budget)
     std::unordered_set<std::string> request_ids;
+  };
+  struct AgentDesk {
+    std::mutex mu;
+    uint64_t epoch = 0;               // bumped by the slow path; an older load is dropped
+    std::optional<AgentState> state;  // nullopt: the slow path serves the agent
   };
   struct Op {
     Actor agent;
@@ -202,24 +205,34 @@ class DeskService {
     Effect effect;
     Rules rules;
     dealing::Queued next;
-    bool check_fast = true;  // this outcome may complete a fast-outcome streak
-  };
-  // What a slow path read for the agent's memory, installed after commit.
-  struct Loaded {
-    AgentDesk desk;
-    bool usable = false;
+    uint64_t generation = 0;  // the change count it was answered under
+    bool check_fast = true;   // this outcome may complete a fast-outcome streak
   };
   std::shared_ptr<AgentDesk> DeskOf(int64_t agent_id);
   // The slow path starts: the agent's memory is dropped; returns the epoch.
   uint64_t Forget(int64_t agent_id);
-  // Inside the slow path's transaction: reads what the fast path needs to
-  // serve the agent after `current` (0: nothing loaded).
-  Status Load(db::Connection& conn, const Actor& agent, const Rules& rules, int64_t current,
-              Loaded* out);
-  void Install(int64_t agent_id, uint64_t epoch, Loaded&& loaded);
-  // Reads up to `count` more of the agent's queued leads after d.last_slot
-  // into d.next (d's mutex held, or d not yet shared).
-  Status ReadAhead(db::Connection& conn, int64_t agent_id, size_t count, AgentDesk& d) const;
+  // Inside the slow path's transaction: what the fast path needs to serve
+  // the agent after `current`, or nullopt (the slow path goes on serving it).
+  Result<std::optional<AgentState>> Load(db::Connection& conn, const Actor& agent,
+                                         const Rules& rules, int64_t current);
+  // After the slow path's commit, unless another began since `epoch`.
+  void Install(int64_t agent_id, uint64_t epoch, std::optional<AgentState>&& state);
+  // Reads up to `count` of the agent's queued leads after *last_slot into
+  // `out`, and moves *last_slot on.
+  Status ReadAhead(db::Connection& conn, int64_t agent_id, size_t count,
+                   std::deque<Prefetched>* out, int64_t* last_slot) const;
+  // The agent's open leads (assigned, retry, callback, and queued), counted
+  // up to `limit`.
+  static Result<int64_t> OpenLeads(db::Connection& conn, int64_t agent_id, int64_t limit);
+  // In the journal's transaction, for an outcome answered before another
+  // process changed something: true when its lead is still the agent's
+  // current one and its next still queued for it (write it as usual); else
+  // it writes what still holds (the call in the history, the reveal) and
+  // answers false.
+  Result<bool> StillTheirs(db::Connection& conn, const Op& op, const audit::AuditLog& audit,
+                           const leak::LeakGuard& leak);
+  // Reads more leads ahead for these agents (in the journal's transaction).
+  void ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents);
   void FoldLoop();
   // Writes the journal in one transaction and reads ahead for the agents
   // that need it.

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -477,6 +478,21 @@ class SqliteConnection final : public Connection {
   bool holds_gate_ = false;
 };
 
+// Waiting for another process's write lock (the CLI's while the server
+// writes, or the server's while the CLI does): SQLite's own busy timeout
+// sleeps 1, 2, 5 ... then 100 ms between tries, and a busy server takes the
+// lock again within microseconds of giving it up, so a command polling that
+// slowly almost never got it ("database is busy" after 5 s). Polling every
+// half millisecond for up to 10 s catches the gap the desk's journal writer
+// leaves between its transactions (DeskService::FoldLoop).
+int BusyWait(void*, int tries) {
+  constexpr int kPollUs = 500;
+  constexpr int kMaxTries = 10'000'000 / kPollUs;
+  if (tries >= kMaxTries) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
+  return 1;
+}
+
 // WAL checkpoints run on a background thread of their own, never inside the
 // commit that filled the WAL: a million-row import or a desk outcome returns
 // once committed, and copying the WAL into the database file (hundreds of MB
@@ -641,7 +657,7 @@ class SqliteDatabase final : public Database {
       sqlite3_close_v2(db);
       return e;
     }
-    sqlite3_busy_timeout(db, 5000);
+    sqlite3_busy_handler(db, &BusyWait, nullptr);
     auto h = std::make_unique<Handle>(db);
     h->writes = &writes_;
     sqlite3_update_hook(db, &WriteSide::UpdateHook, h.get());

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <ctime>
+#include <thread>
 
 #include "modules/desk/desk_service.hpp"
 
@@ -19,6 +21,7 @@ constexpr size_t kRefillBelow = kPrefetch * 3 / 4;
 // The journal is written this often, or as soon as it holds kFoldBatch.
 constexpr auto kFoldInterval = std::chrono::milliseconds(20);
 constexpr size_t kFoldBatch = 1000;
+constexpr auto kFoldGap = std::chrono::milliseconds(1);
 // Past this many outcomes answered and not yet written, the fast path waits
 // for the journal's writer (a bound on what a crash can lose, and on memory).
 constexpr size_t kMaxUnfolded = 3000;
@@ -28,6 +31,12 @@ constexpr size_t kMaxUnfolded = 3000;
 constexpr int64_t kOpenSlack = 1000;
 constexpr size_t kRequestIds = 256;  // remembered per agent, for retried posts
 constexpr int64_t kRevealWindowS = 3600;
+
+int64_t ThreadCpuUs() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
 
 }  // namespace
 
@@ -272,6 +281,9 @@ void DeskService::FoldLoop() {
     lock.unlock();
     if (Status s = Fold(); !s.ok())
       spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
+    // A gap between two of its transactions, however busy the desk: another
+    // process waiting for the write lock (a CLI command) gets it here.
+    std::this_thread::sleep_for(kFoldGap);
     lock.lock();
   }
 }
@@ -354,6 +366,13 @@ Status DeskService::Fold() {
   if (ops.empty() && refill.empty()) return {};
   const size_t count = ops.size();
   const auto t0 = std::chrono::steady_clock::now();
+  const int64_t cpu0 = ThreadCpuUs();
+  int64_t us_begin = 0, us_ops = 0, us_read = 0;
+  auto since = [t0] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                 t0)
+        .count();
+  };
   // Each outcome is written as the slow path writes it, at its own time.
   ManualClock at(0);
   audit::AuditLog audit(at, /*keep_head=*/true);
@@ -369,6 +388,7 @@ Status DeskService::Fold() {
     db::DeskWriterScope desk_writes;  // before Begin: the journal passes the gate
     DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
     return db::WithTransaction(*conn, true, [&]() -> Status {
+      us_begin = since();
       const uint64_t generation = db_.ChangeGeneration();  // Begin looked for other processes
       for (const Op& op : ops) {
         const int64_t uid = op.agent.user_id;
@@ -404,7 +424,9 @@ Status DeskService::Fold() {
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
+      us_ops = since();
       ReadAheadFor(*conn, refill);
+      us_read = since();
       return {};
     });
   };
@@ -426,9 +448,9 @@ Status DeskService::Fold() {
   }
   drained_cv_.notify_all();
   spdlog::debug(
-      "event=desk_fold ops={} refill={} ms={}", count, refill.size(),
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
-          .count());
+      "event=desk_fold ops={} refill={} ms={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
+      count, refill.size(), since() / 1000, us_begin, us_ops - us_begin, us_read - us_ops, since(),
+      ThreadCpuUs() - cpu0);
   return s;
 }
 

@@ -7,7 +7,6 @@
 #include <climits>
 #include <ctime>
 #include <thread>
-#include <unordered_map>
 
 #include "modules/desk/desk_service.hpp"
 
@@ -369,7 +368,6 @@ Status DeskService::Fold() {
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t cpu0 = ThreadCpuUs();
   int64_t us_begin = 0, us_ops = 0, us_read = 0;
-  size_t whole = 0;  // call-log rows written with their outcome
   auto since = [t0] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                  t0)
@@ -392,31 +390,7 @@ Status DeskService::Fold() {
     return db::WithTransaction(*conn, true, [&]() -> Status {
       us_begin = since();
       const uint64_t generation = db_.ChangeGeneration();  // Begin looked for other processes
-      // A lead shown and answered within this batch gets its call-log row
-      // whole at once (an agent's ops follow one another: the outcome after
-      // a show is for the lead it showed). Not when a check may drop one of
-      // the two, nor op by op after a failure.
-      std::vector<const Op*> answered(ops.size(), nullptr);
-      std::vector<char> logged(ops.size(), 0);
-      whole = 0;
-      if (!savepoints) {
-        std::unordered_map<int64_t, size_t> last;  // agent -> index of its previous op
-        for (size_t k = 0; k < ops.size(); ++k) {
-          const Op& op = ops[k];
-          auto [it, first] = last.try_emplace(op.agent.user_id, k);
-          if (first) continue;
-          const Op& prev = ops[it->second];
-          if (prev.next.lead_id == op.req.lead_id && prev.generation == generation &&
-              op.generation == generation) {
-            answered[it->second] = &op;
-            logged[k] = 1;
-            ++whole;
-          }
-          it->second = k;
-        }
-      }
-      for (size_t k = 0; k < ops.size(); ++k) {
-        const Op& op = ops[k];
+      for (const Op& op : ops) {
         const int64_t uid = op.agent.user_id;
         if (stale.contains(uid)) {
           spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed",
@@ -438,11 +412,8 @@ Status DeskService::Fold() {
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
         Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
-                                   audit, leak, op.rules, true, op.check_fast, logged[k] != 0);
-        std::optional<Answered> then;
-        if (answered[k]) then = Answered{&answered[k]->req, answered[k]->now};
-        if (one.ok())
-          one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit, then);
+                                   audit, leak, op.rules, true, op.check_fast);
+        if (one.ok()) one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit);
         if (!one.ok()) {
           if (!savepoints) return one;
           spdlog::error("event=desk_fold_op_failed agent={} lead={} error=\"{}\"",
@@ -477,10 +448,9 @@ Status DeskService::Fold() {
   }
   drained_cv_.notify_all();
   spdlog::debug(
-      "event=desk_fold ops={} whole_rows={} refill={} ms={} begin_us={} ops_us={} read_us={} us={} "
-      "cpu_us={}",
-      count, whole, refill.size(), since() / 1000, us_begin, us_ops - us_begin, us_read - us_ops,
-      since(), ThreadCpuUs() - cpu0);
+      "event=desk_fold ops={} refill={} ms={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
+      count, refill.size(), since() / 1000, us_begin, us_ops - us_begin, us_read - us_ops, since(),
+      ThreadCpuUs() - cpu0);
   return s;
 }
 

@@ -117,27 +117,16 @@ Result<bool> DeskService::Paused(db::Connection& conn, const Actor& agent) {
 
 Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
                                const dealing::Queued* queued, int64_t now,
-                               const audit::AuditLog& audit, std::optional<Answered> answered) {
+                               const audit::AuditLog& audit) {
   if (queued) {
     DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now));
   } else {
     DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
                                  {agent.user_id, now, id}));
   }
-  if (answered) {
-    // As RecordOutcome's journal UPDATE would leave it.
-    const OutcomeRequest& r = *answered->req;
-    const db::Value rid = r.request_id.empty() ? db::Value() : db::Value(r.request_id);
-    DD_RETURN_IF_ERROR(conn.Exec(
-        "INSERT INTO call_log (lead_id, agent_id, shown_at, outcome, note, outcome_at, "
-        "callback_at, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, CASE WHEN EXISTS (SELECT 1 "
-        "FROM call_log WHERE agent_id = ?2 AND request_id = ?8) THEN NULL ELSE ?8 END)",
-        {id, agent.user_id, now, r.outcome, r.note, answered->at, r.callback_at, rid}));
-  } else {
-    DD_RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                  {id, agent.user_id, now}));
-  }
+  DD_RETURN_IF_ERROR(
+      conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                {id, agent.user_id, now}));
   return audit.Append(conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
 }
 
@@ -164,24 +153,23 @@ Status DeskService::RecordOutcome(db::Connection& conn, const Actor& agent,
                                   const OutcomeRequest& req, int64_t attempts_before,
                                   const Effect& effect, int64_t now, const audit::AuditLog& audit,
                                   const leak::LeakGuard& leak, const Rules& rules, bool fold,
-                                  bool check_fast, bool call_logged) {
+                                  bool check_fast) {
   const std::string& o = req.outcome;
   const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
   // From the journal, a request id the agent used before (a client reusing
   // one for another lead) is not kept: the slow path would have answered that
   // post as a retry, but the fast path had no way to know.
-  if (!call_logged)
-    DD_RETURN_IF_ERROR(conn.Exec(
-        fold ? "UPDATE call_log SET outcome = ?1, note = ?2, outcome_at = ?3, callback_at = ?4, "
-               "request_id = CASE WHEN EXISTS (SELECT 1 FROM call_log WHERE agent_id = ?7 AND "
-               "request_id = ?5) THEN NULL ELSE ?5 END "
-               "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ?6 AND agent_id = ?7 "
-               "AND outcome IS NULL)"
-             : "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
-               "request_id = ? "
-               "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
-               "AND outcome IS NULL)",
-        {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
+  DD_RETURN_IF_ERROR(conn.Exec(
+      fold ? "UPDATE call_log SET outcome = ?1, note = ?2, outcome_at = ?3, callback_at = ?4, "
+             "request_id = CASE WHEN EXISTS (SELECT 1 FROM call_log WHERE agent_id = ?7 AND "
+             "request_id = ?5) THEN NULL ELSE ?5 END "
+             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ?6 AND agent_id = ?7 "
+             "AND outcome IS NULL)"
+           : "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
+             "request_id = ? "
+             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+             "AND outcome IS NULL)",
+      {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
   if (check_fast) DD_RETURN_IF_ERROR(leak.AfterOutcome(conn, agent, rules.leak));  // fast outcomes
   DD_RETURN_IF_ERROR(
       conn.Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "

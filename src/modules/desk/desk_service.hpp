@@ -154,19 +154,10 @@ class DeskService {
   Status RecordOutcome(db::Connection& conn, const Actor& agent, const OutcomeRequest& req,
                        int64_t attempts_before, const Effect& effect, int64_t now,
                        const audit::AuditLog& audit, const leak::LeakGuard& leak,
-                       const Rules& rules, bool fold, bool check_fast = true,
-                       bool call_logged = false);
-  // The writes of showing lead `id` (a queued one becomes the agent's). From
-  // the journal, `answered` is the outcome the agent gave this lead later in
-  // the same batch: its call-log row is then written whole at once, and that
-  // outcome's RecordOutcome is told so (`call_logged`).
-  struct Answered {
-    const OutcomeRequest* req;
-    int64_t at;
-  };
+                       const Rules& rules, bool fold, bool check_fast = true);
+  // The writes of showing lead `id` (a queued one becomes the agent's).
   Status RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
-                    const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit,
-                    std::optional<Answered> answered = std::nullopt);
+                    const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit);
 
   // A lead as the desk shows it, before its deadline and masking (Render).
   struct LeadView {

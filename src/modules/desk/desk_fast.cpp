@@ -6,7 +6,6 @@
 #include <chrono>
 #include <climits>
 #include <ctime>
-#include <thread>
 
 #include "modules/desk/desk_service.hpp"
 
@@ -21,7 +20,6 @@ constexpr size_t kRefillBelow = kPrefetch * 3 / 4;
 // The journal is written this often, or as soon as it holds kFoldBatch.
 constexpr auto kFoldInterval = std::chrono::milliseconds(20);
 constexpr size_t kFoldBatch = 1000;
-constexpr auto kFoldGap = std::chrono::milliseconds(1);
 // Past this many outcomes answered and not yet written, the fast path waits
 // for the journal's writer (a bound on what a crash can lose, and on memory).
 constexpr size_t kMaxUnfolded = 3000;
@@ -281,9 +279,6 @@ void DeskService::FoldLoop() {
     lock.unlock();
     if (Status s = Fold(); !s.ok())
       spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
-    // A gap between two of its transactions, however busy the desk: another
-    // process waiting for the write lock (a CLI command) gets it here.
-    std::this_thread::sleep_for(kFoldGap);
     lock.lock();
   }
 }
@@ -447,10 +442,9 @@ Status DeskService::Fold() {
     unfolded_ -= count;
   }
   drained_cv_.notify_all();
-  spdlog::debug(
-      "event=desk_fold ops={} refill={} ms={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
-      count, refill.size(), since() / 1000, us_begin, us_ops - us_begin, us_read - us_ops, since(),
-      ThreadCpuUs() - cpu0);
+  spdlog::debug("event=desk_fold ops={} refill={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
+                count, refill.size(), us_begin, us_ops - us_begin, us_read - us_ops, since(),
+                ThreadCpuUs() - cpu0);
   return s;
 }
 

@@ -1,0 +1,84 @@
+// The desk's journal alone (run by bench/run, not a test): opens a dealt
+// database, puts every agent on the desk, answers N outcomes through the
+// fast path (DeskService::TryOutcome, the slow path when it declines),
+// round-robin over the agents, with no HTTP, and waits for the journal to be
+// written. Prints one JSON line: outcomes, slow (answered by the slow path),
+// per_s, and the CPU per outcome of the answering thread (answer_cpu_us)
+// and of the rest of the process (other_cpu_us: the journal's writer and
+// the checkpointer). The database side's ceiling for bench/desk_load.cpp.
+//   dialdeck_fold_bench DB N
+#include <sys/resource.h>
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "app/app.hpp"
+
+namespace {
+int64_t Us(clockid_t c) {
+  timespec ts{};
+  clock_gettime(c, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: dialdeck_fold_bench DB N\n");
+    return 2;
+  }
+  dd::app::AppOptions opts;
+  opts.db_url = argv[1];
+  const long n = std::stol(argv[2]);
+  auto app = dd::app::App::Open(opts);
+  if (!app.ok()) {
+    std::fprintf(stderr, "open failed\n");
+    return 1;
+  }
+  auto& desk = (*app)->desk();
+  std::vector<dd::Actor> agents;
+  std::vector<int64_t> current;
+  auto rows = (*app)->db().Acquire().value()->Query(
+      "SELECT id, username FROM users WHERE role = 'agent' ORDER BY id", {});
+  for (const auto& r : rows.value()) {
+    dd::Actor a;
+    a.user_id = r.Int(0);
+    a.username = r.Text(1);
+    auto cur = desk.Current(a);
+    if (!cur.ok() || (*cur)["lead"].is_null()) continue;
+    agents.push_back(a);
+    current.push_back((*cur)["lead"]["id"].get<int64_t>());
+  }
+  const char* outcomes[] = {"not_interested", "no_answer", "interested", "wrong_number"};
+  const int64_t w0 = Us(CLOCK_MONOTONIC), p0 = Us(CLOCK_PROCESS_CPUTIME_ID),
+                t0 = Us(CLOCK_THREAD_CPUTIME_ID);
+  long done = 0, slow = 0;
+  for (long i = 0; i < n; ++i) {
+    const size_t k = static_cast<size_t>(i) % agents.size();
+    dd::desk::OutcomeRequest req;
+    req.lead_id = current[k];
+    req.outcome = outcomes[i % 4];
+    req.request_id = "r" + std::to_string(i);
+    auto out = desk.TryOutcome(agents[k], req, true);
+    if (!out) {
+      ++slow;
+      auto s = desk.Outcome(agents[k], req);
+      if (!s.ok()) break;
+      out = *s;
+    }
+    if ((*out)["lead"].is_null()) break;
+    current[k] = (*out)["lead"]["id"].get<int64_t>();
+    ++done;
+  }
+  desk.Sync();
+  const int64_t w = Us(CLOCK_MONOTONIC) - w0, p = Us(CLOCK_PROCESS_CPUTIME_ID) - p0,
+                t = Us(CLOCK_THREAD_CPUTIME_ID) - t0;
+  std::printf(
+      "{\"outcomes\":%ld,\"slow\":%ld,\"per_s\":%.0f,\"answer_cpu_us\":%.1f,"
+      "\"other_cpu_us\":%.1f}\n",
+      done, slow, done * 1e6 / static_cast<double>(w), t / static_cast<double>(done),
+      (p - t) / static_cast<double>(done));
+  return 0;
+}

@@ -7,6 +7,7 @@
 // and of the rest of the process (other_cpu_us: the journal's writer and
 // the checkpointer). The database side's ceiling for bench/desk_load.cpp.
 //   dialdeck_fold_bench DB N
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -25,6 +26,7 @@ int64_t Us(clockid_t c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // stdout is the JSON line
   if (argc < 3) {
     std::fprintf(stderr, "usage: dialdeck_fold_bench DB N\n");
     return 2;

@@ -7,6 +7,7 @@
 #include <climits>
 #include <ctime>
 
+#include "core/background.hpp"
 #include "modules/desk/desk_service.hpp"
 
 namespace dd::desk {
@@ -270,6 +271,7 @@ void DeskService::Sync() {
 }
 
 void DeskService::FoldLoop() {
+  RunInBackground();
   std::unique_lock lock(journal_mu_);
   while (!stop_) {
     journal_cv_.wait_for(lock, kFoldInterval,

@@ -7,6 +7,7 @@
 // and of the rest of the process (other_cpu_us: the journal's writer and
 // the checkpointer). The database side's ceiling for bench/desk_load.cpp.
 //   dialdeck_fold_bench DB N
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <time.h>
@@ -26,7 +27,10 @@ int64_t Us(clockid_t c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_level(spdlog::level::warn);  // stdout is the JSON line
+  // stdout is the JSON line: the log (the desk's fast-outcome alerts …)
+  // goes to stderr.
+  spdlog::set_default_logger(spdlog::stderr_logger_st("fold_bench"));
+  spdlog::set_level(spdlog::level::warn);
   if (argc < 3) {
     std::fprintf(stderr, "usage: dialdeck_fold_bench DB N\n");
     return 2;

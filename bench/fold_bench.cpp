@@ -9,22 +9,12 @@
 //   dialdeck_fold_bench DB N
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
 #include "app/app.hpp"
-
-namespace {
-int64_t Us(clockid_t c) {
-  timespec ts{};
-  clock_gettime(c, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-}  // namespace
 
 int main(int argc, char** argv) {
   // stdout is the JSON line: the log (the desk's fast-outcome alerts …)
@@ -57,9 +47,13 @@ int main(int argc, char** argv) {
     agents.push_back(a);
     current.push_back((*cur)["lead"]["id"].get<int64_t>());
   }
+  if (agents.empty()) {
+    std::fprintf(stderr, "no agent has a lead on the desk\n");
+    return 1;
+  }
   const char* outcomes[] = {"not_interested", "no_answer", "interested", "wrong_number"};
-  const int64_t w0 = Us(CLOCK_MONOTONIC), p0 = Us(CLOCK_PROCESS_CPUTIME_ID),
-                t0 = Us(CLOCK_THREAD_CPUTIME_ID);
+  const auto w0 = std::chrono::steady_clock::now();
+  const int64_t p0 = dd::ProcessCpuMicros(), t0 = dd::ThreadCpuMicros();
   long done = 0, slow = 0;
   for (long i = 0; i < n; ++i) {
     const size_t k = static_cast<size_t>(i) % agents.size();
@@ -79,12 +73,17 @@ int main(int argc, char** argv) {
     ++done;
   }
   desk.Sync();
-  const int64_t w = Us(CLOCK_MONOTONIC) - w0, p = Us(CLOCK_PROCESS_CPUTIME_ID) - p0,
-                t = Us(CLOCK_THREAD_CPUTIME_ID) - t0;
+  const double w =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - w0).count();
+  const int64_t p = dd::ProcessCpuMicros() - p0, t = dd::ThreadCpuMicros() - t0;
+  if (done == 0) {
+    std::fprintf(stderr, "no outcome was recorded\n");
+    return 1;
+  }
   std::printf(
       "{\"outcomes\":%ld,\"slow\":%ld,\"per_s\":%.0f,\"answer_cpu_us\":%.1f,"
       "\"other_cpu_us\":%.1f}\n",
-      done, slow, done * 1e6 / static_cast<double>(w), t / static_cast<double>(done),
+      done, slow, done * 1e6 / w, t / static_cast<double>(done),
       (p - t) / static_cast<double>(done));
   return 0;
 }

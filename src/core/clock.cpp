@@ -40,4 +40,15 @@ std::string FormatIso8601(int64_t unix_seconds) {
   return buf;
 }
 
+namespace {
+int64_t CpuMicros(clockid_t which) {
+  timespec ts{};
+  clock_gettime(which, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+}  // namespace
+
+int64_t ThreadCpuMicros() { return CpuMicros(CLOCK_THREAD_CPUTIME_ID); }
+int64_t ProcessCpuMicros() { return CpuMicros(CLOCK_PROCESS_CPUTIME_ID); }
+
 }  // namespace dd

@@ -44,6 +44,11 @@ class FileClock final : public Clock {
   std::string path_;
 };
 
+// CPU time used so far, in microseconds, by the calling thread and by the
+// whole process (for measurements: logs, benchmarks).
+int64_t ThreadCpuMicros();
+int64_t ProcessCpuMicros();
+
 // "2026-11-22T21:48:45Z"
 std::string FormatIso8601(int64_t unix_seconds);
 

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <ctime>
 
 #include "core/background.hpp"
 #include "modules/desk/desk_service.hpp"
@@ -30,12 +29,6 @@ constexpr size_t kMaxUnfolded = 3000;
 constexpr int64_t kOpenSlack = 1000;
 constexpr size_t kRequestIds = 256;  // remembered per agent, for retried posts
 constexpr int64_t kRevealWindowS = 3600;
-
-int64_t ThreadCpuUs() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
 
 }  // namespace
 
@@ -363,7 +356,7 @@ Status DeskService::Fold() {
   if (ops.empty() && refill.empty()) return {};
   const size_t count = ops.size();
   const auto t0 = std::chrono::steady_clock::now();
-  const int64_t cpu0 = ThreadCpuUs();
+  const int64_t cpu0 = ThreadCpuMicros();
   int64_t us_begin = 0, us_ops = 0, us_read = 0;
   auto since = [t0] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
@@ -446,7 +439,7 @@ Status DeskService::Fold() {
   drained_cv_.notify_all();
   spdlog::debug("event=desk_fold ops={} refill={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
                 count, refill.size(), us_begin, us_ops - us_begin, us_read - us_ops, since(),
-                ThreadCpuUs() - cpu0);
+                ThreadCpuMicros() - cpu0);
   return s;
 }
 

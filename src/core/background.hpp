@@ -1,6 +1,9 @@
-// Background threads of the server (the desk's journal writer, the WAL
-// checkpointer) run at a lower priority than the threads answering requests:
-// their work can wait a few milliseconds, an agent's next lead should not.
+// A background thread of the server (the desk's journal writer) runs at a
+// lower priority than the threads answering requests: its work can wait a
+// few milliseconds, an agent's next lead should not. Not for a thread that
+// holds what request threads wait for (the WAL checkpointer: its RESTART
+// holds the write mutex, and a purge's TRUNCATE waits for its checkpoint),
+// which a busy machine would then starve.
 #pragma once
 
 #include <sys/resource.h>

@@ -12,7 +12,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/background.hpp"
 #include "db/database.hpp"
 
 namespace dd::db {
@@ -565,7 +564,6 @@ class Checkpointer {
   }
 
   void Loop() {
-    RunInBackground();
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
         SQLITE_OK) {

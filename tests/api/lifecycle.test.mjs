@@ -433,6 +433,12 @@ describe('retention (定时自焚)', () => {
       entry = (await admin.get('/api/v1/audit?action=retention.purge')).body.items?.[0]
     }
     assert.ok(entry, 'a retention.purge entry in the audit trail')
+    // The entry commits with the purge; the purge's own vacuum follows it,
+    // and the server logs event=retention_purge once that is done.
+    for (let i = 0; i < 100 && !/event=retention_purge /.test(srv.log()); i++) {
+      await new Promise((ok) => setTimeout(ok, 100))
+    }
+    assert.match(srv.log(), /event=retention_purge .*vacuumed=true/, `the purge vacuumed the file\n${srv.log().slice(-3000)}`)
     assert.equal(entry.actor, 'system')
     assert.equal(entry.detail.leads, 3)
     // The closed lead's call and the next one shown (without an outcome yet)

@@ -1,6 +1,7 @@
 // dialdeck: the command line. `dialdeck serve` runs the web application;
 // the other commands administer the same database from a shell.
 #include <fcntl.h>
+#include <mimalloc.h>
 #include <sodium.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -484,10 +485,12 @@ int main(int argc, char** argv) {
     so.tls_key_file = tls_key;
     dd::http::Server server(*router, so);
     if (auto s = server.Listen(); !s.ok()) return Fail(s.error());
-    spdlog::info("event=listening url={}://{}:{} db={}", tls_cert.empty() ? "http" : "https", host,
-                 server.port(), db);
-    // Background jobs: the retention purge (定时自焚) and the pool's recycling
-    // (公海回收), at start and then every --scheduler-interval seconds.
+    // The allocator is mimalloc (linked in, it replaces malloc process-wide).
+    spdlog::info("event=listening url={}://{}:{} db={} allocator=mimalloc-{}",
+                 tls_cert.empty() ? "http" : "https", host, server.port(), db, mi_version());
+    // Background jobs: the retention purge (定时自焚), the pool's recycling
+    // (公海回收) and the sweep of stale queue rows, at start and then every
+    // --scheduler-interval seconds.
     dd::Scheduler jobs{std::chrono::seconds(scheduler_interval)};
     if (scheduler_interval > 0) {
       jobs.Add("retention", [&a] {
@@ -502,6 +505,12 @@ int main(int argc, char** argv) {
         if (!r.ok()) {
           spdlog::warn("event=pool_recycle_failed reason={} internal=\"{}\"", r.error().reason,
                        r.error().internal);
+        }
+      });
+      // Queue rows a crash left stale before the desk swept them.
+      jobs.Add("queue_sweep", [&a] {
+        if (dd::Status s = a.desk().SweepQueues(); !s.ok()) {
+          spdlog::warn("event=queue_sweep_failed internal=\"{}\"", s.error().internal);
         }
       });
       jobs.Start();

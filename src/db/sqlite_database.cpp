@@ -9,6 +9,7 @@
 #include <exception>
 #include <mutex>
 #include <shared_mutex>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 
@@ -72,6 +73,13 @@ class SqliteBulk final : public BulkStatement {
 // One SQLite handle and the statements prepared on it (cached by their SQL
 // text; bulk statements wrap cached ones).
 struct WriteSide;
+// The statement cache is looked up by the SQL's view, without copying the
+// text into a std::string for every statement run.
+struct SqlHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 struct Handle {
   explicit Handle(sqlite3* h) : db(h) {}
   ~Handle() {
@@ -83,7 +91,7 @@ struct Handle {
   Handle& operator=(const Handle&) = delete;
 
   sqlite3* db;
-  std::unordered_map<std::string, sqlite3_stmt*> cache;
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache;
   std::unordered_map<sqlite3_stmt*, std::unique_ptr<SqliteBulk>> bulk;
   // Change tracking (Database::ChangeGeneration): set by the update hook when
   // the open transaction wrote to a table a cache may depend on.
@@ -373,7 +381,7 @@ class SqliteConnection final : public Connection {
 
   Result<sqlite3_stmt*> Prepare(std::string_view sql, const Params& params) {
     sqlite3_stmt* stmt = nullptr;
-    auto it = h_->cache.find(std::string(sql));
+    auto it = h_->cache.find(sql);
     if (it != h_->cache.end()) {
       stmt = it->second;
     } else {
@@ -675,6 +683,10 @@ class SqliteDatabase final : public Database {
   }
 
   Result<std::unique_ptr<Handle>> OpenHandle() {
+    // Once, before SQLite initialises itself: no memory statistics, which
+    // would take a global mutex on every allocation of every connection.
+    static const int kConfigured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)kConfigured;
     sqlite3* db = nullptr;
     int rc =
         sqlite3_open_v2(path_.c_str(), &db,

@@ -48,7 +48,16 @@ Status InsertRows(db::Connection& conn, const std::string& head, size_t width, s
 
 std::string NotQueued(std::string_view alias) {
   const std::string a(alias);
-  return "NOT EXISTS (SELECT 1 FROM lead_queue lq WHERE lq.lead_id = " + a + ".id)";
+  return "NOT EXISTS (SELECT 1 FROM lead_queue lq JOIN agent_queue aq ON aq.slot = lq.slot AND "
+         "aq.lead_id = lq.lead_id WHERE lq.lead_id = " +
+         a + ".id)";
+}
+
+std::string QueueJoin(std::string_view alias, std::string_view queue_alias) {
+  const std::string a(alias), q(queue_alias);
+  return "LEFT JOIN lead_queue " + q + " ON " + q + ".lead_id = " + a +
+         ".id AND EXISTS (SELECT 1 FROM agent_queue " + q + "a WHERE " + q + "a.slot = " + q +
+         ".slot AND " + q + "a.lead_id = " + q + ".lead_id)";
 }
 
 std::string OwnerOf(std::string_view alias, std::string_view queue_alias) {
@@ -107,7 +116,8 @@ Status Enqueue(db::Connection& conn, int64_t deal_id, int64_t dealt_at,
   std::vector<std::pair<int64_t, int64_t>> by_lead(n);  // lead id, slot
   for (size_t i = 0; i < n; ++i) by_lead[i] = {assignments[i].lead_id, slots[i]};
   std::sort(by_lead.begin(), by_lead.end());
-  return InsertRows(conn, "INSERT INTO lead_queue (lead_id, slot) VALUES ", 2, n,
+  // A lead dealt again may have a stale row (lead_queue.hpp): replaced.
+  return InsertRows(conn, "INSERT OR REPLACE INTO lead_queue (lead_id, slot) VALUES ", 2, n,
                     [&](size_t r, int64_t* out) {
                       out[0] = by_lead[r].first;
                       out[1] = by_lead[r].second;
@@ -169,7 +179,7 @@ Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
 }
 
 Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
-                   std::optional<int64_t> shown_at) {
+                   std::optional<int64_t> shown_at, std::vector<int64_t>* stale) {
   if (entries.empty()) return {};
   DD_ASSIGN_OR_RETURN(
       db::BulkStatement * own,
@@ -192,7 +202,37 @@ Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
     }
     DD_RETURN_IF_ERROR(own->Execute());
   }
-  return Drop(conn, entries);
+  if (!stale) return Drop(conn, entries);
+  DD_ASSIGN_OR_RETURN(db::BulkStatement * by_slot,
+                      conn.PrepareBulk("DELETE FROM agent_queue WHERE slot = ?"));
+  for (const auto& e : entries) {
+    by_slot->BindInt(1, e.slot);
+    DD_RETURN_IF_ERROR(by_slot->Execute());
+    stale->push_back(e.lead_id);
+  }
+  return {};
+}
+
+Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids) {
+  if (lead_ids.empty()) return {};
+  std::sort(lead_ids.begin(), lead_ids.end());
+  DD_ASSIGN_OR_RETURN(
+      db::BulkStatement * del,
+      conn.PrepareBulk("DELETE FROM lead_queue WHERE lead_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                       "agent_queue a WHERE a.slot = lead_queue.slot AND a.lead_id = "
+                       "lead_queue.lead_id)"));
+  for (int64_t id : lead_ids) {
+    del->BindInt(1, id);
+    DD_RETURN_IF_ERROR(del->Execute());
+  }
+  return {};
+}
+
+Status SweepAllStale(db::Connection& conn) {
+  DD_RETURN_IF_ERROR(conn.Exec(
+      "DELETE FROM lead_queue WHERE NOT EXISTS (SELECT 1 FROM agent_queue a WHERE a.slot = "
+      "lead_queue.slot AND a.lead_id = lead_queue.lead_id)"));
+  return {};
 }
 
 namespace {

@@ -5,6 +5,13 @@
 // lead becomes an ordinary owned lead ('assigned', owner_id = the agent)
 // when it is materialised: when its agent's desk shows it, or before an
 // operation that works on owned leads (deleting it, the recycling run).
+//
+// A lead is queued while agent_queue holds it at the slot its lead_queue row
+// names. The desk removes only the agent_queue entry of a lead it shows and
+// leaves the lead_queue row, now stale, to be swept later with many others
+// in lead order: the table is keyed by lead, so removing each row at once
+// would write a page of it in a random place for every lead shown. Whatever
+// reads lead_queue joins agent_queue (NotQueued, QueueJoin, FindQueued).
 // Everything that asks "is this lead in the pool?" adds NotQueued(); what
 // counts an agent's leads adds QueuedCount().
 //
@@ -29,8 +36,11 @@ constexpr int64_t SlotAgent(int64_t slot) { return slot >> 32; }
 
 // SQL: lead `alias` waits in no queue ("NOT EXISTS (…)").
 std::string NotQueued(std::string_view alias);
+// SQL: "LEFT JOIN lead_queue <queue_alias> …", the queue entry of lead
+// `alias` if it is queued.
+std::string QueueJoin(std::string_view alias, std::string_view queue_alias);
 // SQL: the owner of lead `alias`, its queue's agent while queued (needs
-// `LEFT JOIN lead_queue <queue_alias> ON <queue_alias>.lead_id = <alias>.id`).
+// QueueJoin(alias, queue_alias)).
 std::string OwnerOf(std::string_view alias, std::string_view queue_alias);
 
 // SQL: how many leads wait in the queue of the agent whose id is the SQL
@@ -66,8 +76,17 @@ Result<std::vector<Queued>> AgentQueue(db::Connection& conn, int64_t agent_id);
 // The entries become owned 'assigned' leads of their agents, dealt when their
 // deal was made, and leave the queues. With `shown_at`, each is also put on
 // its agent's desk then (the desk showing a queued lead: one write of its row).
+// With `stale`, their lead_queue rows are left behind and their lead ids
+// appended to *stale, for SweepStale to remove later, many at once.
 Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
-                   std::optional<int64_t> shown_at = std::nullopt);
+                   std::optional<int64_t> shown_at = std::nullopt,
+                   std::vector<int64_t>* stale = nullptr);
+// Removes the lead_queue rows of these leads that are stale (their agent_queue
+// entry is gone), in lead order. `lead_ids` are sorted in place.
+Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids);
+// Removes every stale lead_queue row (a scan of the table: at startup, for
+// rows a crash left before they were swept).
+Status SweepAllStale(db::Connection& conn);
 // The entries leave the queues; their leads stay in the pool.
 Status Drop(db::Connection& conn, const std::vector<Queued>& entries);
 

@@ -143,5 +143,39 @@ TEST_F(LeadQueueTest, ALeadNoLongerInThePoolIsNotTakenBackByMaterialising) {
   EXPECT_EQ(Queued(3), 1);
 }
 
+TEST_F(LeadQueueTest, ShownLeadsLeaveStaleRowsThatNoQueryCountsUntilSwept) {
+  Deal(1, 1000, {{5, 3, 1}, {2, 3, 2}, {7, 4, 1}});
+  auto found = QueuedWhere(C(), "id IN (2, 5)", {});
+  ASSERT_TRUE(found.ok());
+  std::vector<int64_t> stale;
+  ASSERT_TRUE(Materialise(C(), *found, 1500, &stale).ok());
+  EXPECT_EQ(stale, (std::vector<int64_t>{5, 2}));
+  // Their lead_queue rows stay, but they are queued no more.
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM lead_queue WHERE lead_id IN (2, 5)"), 2);
+  EXPECT_EQ(Queued(3), 0);
+  EXPECT_TRUE(QueuedWhere(C(), "id IN (2, 5)", {})->empty());
+  // Lead 5 goes back to the pool: a stale row does not hide it there, nor
+  // give it an owner.
+  Exec("UPDATE leads SET owner_id = NULL, status = 'new', current_agent_id = NULL WHERE id = 5");
+  EXPECT_EQ(InPool(), 8);
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM leads l " + QueueJoin("l", "q") + " WHERE l.id = 5 AND " +
+                OwnerOf("l", "q") + " IS NULL"),
+            1);
+  // Dealt again, to agent 4: queued there (its stale row replaced).
+  Deal(2, 2000, {{5, 4, 1}});
+  EXPECT_EQ(Queue(4), (std::vector<int64_t>{7, 5}));
+  EXPECT_EQ(InPool(), 7);
+  // The sweep removes the stale row of lead 2 only, never a live one.
+  ASSERT_TRUE(SweepStale(C(), stale).ok());
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM lead_queue WHERE lead_id = 2"), 0);
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM lead_queue WHERE lead_id = 5"), 1);
+  EXPECT_EQ(Queue(4), (std::vector<int64_t>{7, 5}));
+  // And the full sweep finds nothing more to remove.
+  const int64_t rows = Int("SELECT COUNT(*) FROM lead_queue");
+  ASSERT_TRUE(SweepAllStale(C()).ok());
+  EXPECT_EQ(Int("SELECT COUNT(*) FROM lead_queue"), rows);
+  EXPECT_EQ(rows, Int("SELECT COUNT(*) FROM agent_queue"));
+}
+
 }  // namespace
 }  // namespace dd::dealing

@@ -28,6 +28,9 @@ constexpr size_t kMaxUnfolded = 3000;
 // threshold.
 constexpr int64_t kOpenSlack = 1000;
 constexpr size_t kRequestIds = 256;  // remembered per agent, for retried posts
+// Stale lead_queue rows swept at a time (lead_queue.hpp): in lead order, many
+// share a page of the table.
+constexpr size_t kSweepBatch = 8192;
 constexpr int64_t kRevealWindowS = 3600;
 
 }  // namespace
@@ -60,6 +63,19 @@ DeskService::~DeskService() {
   if (Status s = Fold(); !s.ok())
     spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
   db_.SetAcquireHook(nullptr);
+}
+
+Status DeskService::SweepQueues() {
+  // Removing stale rows changes no one's queue: a desk writer's write.
+  db::DeskWriterScope desk_writes;
+  DD_ASSIGN_OR_RETURN(auto conn, db_.Acquire());
+  return db::WithTransaction(*conn, true, [&]() -> Status {
+    {
+      std::lock_guard lock(stale_mu_);
+      stale_.clear();
+    }
+    return dealing::SweepAllStale(*conn);
+  });
 }
 
 std::shared_ptr<DeskService::AgentDesk> DeskService::DeskOf(int64_t agent_id) {
@@ -285,8 +301,8 @@ Result<bool> DeskService::StillTheirs(db::Connection& conn, const Op& op,
                                                   "current_agent_id = ? AND owner_id = ?",
                                                   {op.req.lead_id, uid, uid}));
   DD_ASSIGN_OR_RETURN(auto queued,
-                      conn.QueryOne("SELECT 1 FROM lead_queue WHERE lead_id = ? AND slot = ?",
-                                    {op.next.lead_id, op.next.slot}));
+                      conn.QueryOne("SELECT 1 FROM agent_queue WHERE slot = ? AND lead_id = ?",
+                                    {op.next.slot, op.next.lead_id}));
   if (current && queued) return true;
   spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed", op.agent.username,
                op.req.lead_id);
@@ -348,12 +364,21 @@ Status DeskService::Fold() {
   std::lock_guard folding(fold_mu_);
   std::vector<Op> ops;
   std::unordered_set<int64_t> refill;
+  bool stopping = false;
   {
     std::lock_guard j(journal_mu_);
     ops.swap(journal_);
     refill.swap(refill_);
+    stopping = stop_;
   }
-  if (ops.empty() && refill.empty()) return {};
+  // Stale queue rows, kSweepBatch at a time, and all when stopping; lost if
+  // this fold fails (they stay stale, which is harmless, until SweepQueues).
+  std::vector<int64_t> sweep;
+  {
+    std::lock_guard lock(stale_mu_);
+    if (stale_.size() >= kSweepBatch || stopping) sweep.swap(stale_);
+  }
+  if (ops.empty() && refill.empty() && sweep.empty()) return {};
   const size_t count = ops.size();
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t cpu0 = ThreadCpuMicros();
@@ -417,7 +442,7 @@ Status DeskService::Fold() {
       us_ops = since();
       ReadAheadFor(*conn, refill);
       us_read = since();
-      return {};
+      return dealing::SweepStale(*conn, sweep);
     });
   };
   Status s = write(false);
@@ -437,9 +462,10 @@ Status DeskService::Fold() {
     unfolded_ -= count;
   }
   drained_cv_.notify_all();
-  spdlog::debug("event=desk_fold ops={} refill={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
-                count, refill.size(), us_begin, us_ops - us_begin, us_read - us_ops, since(),
-                ThreadCpuMicros() - cpu0);
+  spdlog::debug(
+      "event=desk_fold ops={} refill={} swept={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
+      count, refill.size(), sweep.size(), us_begin, us_ops - us_begin, us_read - us_ops, since(),
+      ThreadCpuMicros() - cpu0);
   return s;
 }
 

@@ -93,6 +93,10 @@ class DeskService {
                                            bool may_wait);
   // Writes the journal now (every Acquire() does this first).
   void Sync();
+  // Removes the queue rows left stale by leads shown (dealing/lead_queue.hpp)
+  // that were not swept yet: after a crash, those the journal had in memory.
+  // A scan of the queue: run now and then (the server's scheduler).
+  Status SweepQueues();
 
   // {"lead": {...} | null, "low_stock": bool, "can_pull": bool (within the
   // daily claim cap and the holding cap)}; the lead carries "recycle_at",
@@ -256,6 +260,10 @@ class DeskService {
   std::atomic<size_t> unfolded_{0};     // outcomes answered and not yet committed
   bool stop_ = false;
   std::mutex fold_mu_;  // one fold at a time
+  // Leads shown from a queue whose lead_queue rows are left to sweep (the
+  // journal sweeps them kSweepBatch at a time, and all when it stops).
+  std::mutex stale_mu_;
+  std::vector<int64_t> stale_;
   std::thread folder_;
 };
 

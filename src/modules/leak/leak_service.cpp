@@ -200,8 +200,8 @@ Result<ExportFile> LeakService::ExportBatch(const Actor& actor, int64_t batch_id
   // A lead still waiting in an agent's queue is that agent's, 'assigned'.
   const std::string owner = dealing::OwnerOf("l", "q");
   const std::string in_scope =
-      "FROM leads l LEFT JOIN lead_queue q ON q.lead_id = l.id LEFT JOIN users u ON u.id = " +
-      owner + " WHERE l.batch_id = ? AND l.status <> 'deleted' AND (? = 'all' OR " + owner +
+      "FROM leads l " + dealing::QueueJoin("l", "q") + " LEFT JOIN users u ON u.id = " + owner +
+      " WHERE l.batch_id = ? AND l.status <> 'deleted' AND (? = 'all' OR " + owner +
       " IN (SELECT x.id FROM users x WHERE x.department_id IN (SELECT id FROM sub))) ";
   DD_ASSIGN_OR_RETURN(auto total_row,
                       conn->QueryOne(std::string(kScopeCte) + "SELECT COUNT(*) " + in_scope,

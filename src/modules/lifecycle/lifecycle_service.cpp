@@ -382,6 +382,10 @@ Result<PurgeCounts> LifecycleService::PurgeLocked(db::Connection& conn, const st
   for (const auto& r : touched) candidates.insert(r.Int(0));
   DD_ASSIGN_OR_RETURN(auto queued, dealing::QueuedWhere(conn, where, params));
   DD_RETURN_IF_ERROR(dealing::Drop(conn, queued));
+  // And the stale queue rows the desk left for shown leads (lead_queue.hpp).
+  DD_RETURN_IF_ERROR(conn.Exec(
+      "DELETE FROM lead_queue WHERE lead_id IN (SELECT id FROM leads WHERE " + where + ")",
+      params));
   DD_ASSIGN_OR_RETURN(
       auto calls,
       conn.Exec("DELETE FROM call_log WHERE lead_id IN (SELECT id FROM leads WHERE " + where + ")",

@@ -44,20 +44,24 @@ Status InsertRows(db::Connection& conn, const std::string& head, size_t width, s
   return {};
 }
 
+// SQL: lead_queue row `q` is live: agent_queue holds its lead at its slot
+// (else it is stale, lead_queue.hpp).
+std::string Live(const std::string& q) {
+  return "EXISTS (SELECT 1 FROM agent_queue " + q + "_a WHERE " + q + "_a.slot = " + q +
+         ".slot AND " + q + "_a.lead_id = " + q + ".lead_id)";
+}
+
 }  // namespace
 
 std::string NotQueued(std::string_view alias) {
-  const std::string a(alias);
-  return "NOT EXISTS (SELECT 1 FROM lead_queue lq JOIN agent_queue aq ON aq.slot = lq.slot AND "
-         "aq.lead_id = lq.lead_id WHERE lq.lead_id = " +
-         a + ".id)";
+  return "NOT EXISTS (SELECT 1 FROM lead_queue lq WHERE lq.lead_id = " + std::string(alias) +
+         ".id AND " + Live("lq") + ")";
 }
 
 std::string QueueJoin(std::string_view alias, std::string_view queue_alias) {
-  const std::string a(alias), q(queue_alias);
-  return "LEFT JOIN lead_queue " + q + " ON " + q + ".lead_id = " + a +
-         ".id AND EXISTS (SELECT 1 FROM agent_queue " + q + "a WHERE " + q + "a.slot = " + q +
-         ".slot AND " + q + "a.lead_id = " + q + ".lead_id)";
+  const std::string q(queue_alias);
+  return "LEFT JOIN lead_queue " + q + " ON " + q + ".lead_id = " + std::string(alias) +
+         ".id AND " + Live(q);
 }
 
 std::string OwnerOf(std::string_view alias, std::string_view queue_alias) {
@@ -163,19 +167,32 @@ Result<std::vector<Queued>> AgentQueue(db::Connection& conn, int64_t agent_id) {
                     {SlotBase(agent_id), SlotBase(agent_id + 1)});
 }
 
-Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
+namespace {
+
+// Removes the entries' agent_queue rows, and with `lead_rows` their
+// lead_queue rows too.
+Status Remove(db::Connection& conn, const std::vector<Queued>& entries, bool lead_rows) {
   if (entries.empty()) return {};
   DD_ASSIGN_OR_RETURN(db::BulkStatement * by_slot,
                       conn.PrepareBulk("DELETE FROM agent_queue WHERE slot = ?"));
-  DD_ASSIGN_OR_RETURN(db::BulkStatement * by_lead,
-                      conn.PrepareBulk("DELETE FROM lead_queue WHERE lead_id = ?"));
+  db::BulkStatement* by_lead = nullptr;
+  if (lead_rows) {
+    DD_ASSIGN_OR_RETURN(by_lead, conn.PrepareBulk("DELETE FROM lead_queue WHERE lead_id = ?"));
+  }
   for (const auto& e : entries) {
     by_slot->BindInt(1, e.slot);
     DD_RETURN_IF_ERROR(by_slot->Execute());
+    if (!by_lead) continue;
     by_lead->BindInt(1, e.lead_id);
     DD_RETURN_IF_ERROR(by_lead->Execute());
   }
   return {};
+}
+
+}  // namespace
+
+Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
+  return Remove(conn, entries, true);
 }
 
 Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
@@ -202,15 +219,10 @@ Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
     }
     DD_RETURN_IF_ERROR(own->Execute());
   }
-  if (!stale) return Drop(conn, entries);
-  DD_ASSIGN_OR_RETURN(db::BulkStatement * by_slot,
-                      conn.PrepareBulk("DELETE FROM agent_queue WHERE slot = ?"));
-  for (const auto& e : entries) {
-    by_slot->BindInt(1, e.slot);
-    DD_RETURN_IF_ERROR(by_slot->Execute());
-    stale->push_back(e.lead_id);
+  if (stale) {
+    for (const auto& e : entries) stale->push_back(e.lead_id);
   }
-  return {};
+  return Remove(conn, entries, !stale);
 }
 
 Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids) {
@@ -218,9 +230,7 @@ Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids) {
   std::sort(lead_ids.begin(), lead_ids.end());
   DD_ASSIGN_OR_RETURN(
       db::BulkStatement * del,
-      conn.PrepareBulk("DELETE FROM lead_queue WHERE lead_id = ? AND NOT EXISTS (SELECT 1 FROM "
-                       "agent_queue a WHERE a.slot = lead_queue.slot AND a.lead_id = "
-                       "lead_queue.lead_id)"));
+      conn.PrepareBulk("DELETE FROM lead_queue WHERE lead_id = ? AND NOT " + Live("lead_queue")));
   for (int64_t id : lead_ids) {
     del->BindInt(1, id);
     DD_RETURN_IF_ERROR(del->Execute());
@@ -229,9 +239,7 @@ Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids) {
 }
 
 Status SweepAllStale(db::Connection& conn) {
-  DD_RETURN_IF_ERROR(conn.Exec(
-      "DELETE FROM lead_queue WHERE NOT EXISTS (SELECT 1 FROM agent_queue a WHERE a.slot = "
-      "lead_queue.slot AND a.lead_id = lead_queue.lead_id)"));
+  DD_RETURN_IF_ERROR(conn.Exec("DELETE FROM lead_queue WHERE NOT " + Live("lead_queue")));
   return {};
 }
 

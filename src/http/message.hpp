@@ -40,6 +40,8 @@ struct Response {
   bool close = false;  // close the connection after this answer
 
   static Response Json(int status, const nlohmann::json& body);
+  // A body already serialised as JSON.
+  static Response JsonText(int status, std::string body);
   static Response NoContent();
   void SetHeader(std::string name, std::string value);
 };

@@ -379,6 +379,37 @@ describe('every outcome answered is visible at once to others', () => {
   })
 })
 
+describe('leads read ahead in the background', () => {
+  // No reveal budget: 200 leads in a row is load, not a leak.
+  const co = company('ahead', { agents: ['r1'], batches: { r: 200 }, settings: { reveal_budget_per_hour: 0 } })
+
+  test('200 outcomes back to back: every lead shown once, more read ahead beside the answers, all 200 recorded', async () => {
+    const { srv } = co
+    await co.deal('r', 'r1')
+    const r1 = await co.as('r1')
+    const mgr = await co.as('mgr')
+    let cur = (await desk(r1)).lead
+    const seen = []
+    while (cur && seen.length < 250) {
+      seen.push(cur)
+      cur = (await outcome(r1, cur)).lead
+    }
+    assert.equal(cur, null, 'the desk ends empty')
+    assert.equal(new Set(ids(seen)).size, seen.length, 'no lead shown twice')
+    assert.deepEqual(seen.map(digits).sort(), [...co.batch.r.phones].sort(), 'every lead of the batch shown')
+    // The desk holds 64 leads ahead; the other 136 were read by the
+    // background reader while the agent worked (its debug lines).
+    const ahead = [...srv.log().matchAll(/event=desk_read_ahead agents=\d+ leads=(\d+)/g)]
+      .reduce((n, m) => n + Number(m[1]), 0)
+    assert.ok(ahead >= 64, `premise: leads read ahead in the background, found ${ahead}`)
+    await assertFastPath(srv, 150)
+    const team = await agents(mgr)
+    assert.equal(team.r1.today.calls, 200, 'the manager sees every call')
+    assert.deepEqual(team.r1.today.outcomes, { not_interested: 200 })
+    assert.equal(team.r1.queue, 0)
+  })
+})
+
 describe('nothing answered is lost on a clean stop', () => {
   test('three agents post outcomes, SIGTERM right after the last answer: after a restart every outcome is there and each desk shows its last lead', async () => {
     const co = newCompany('stop')

@@ -48,6 +48,7 @@ DeskService::DeskService(db::Database& db, const Clock& clock, const audit::Audi
   if (db_.TracksChanges()) {
     db_.SetAcquireHook([this] { Sync(); });
     folder_ = std::thread([this] { FoldLoop(); });
+    prefetcher_ = std::thread([this] { PrefetchLoop(); });
   }
 }
 
@@ -59,7 +60,9 @@ DeskService::~DeskService() {
   }
   journal_cv_.notify_all();
   drained_cv_.notify_all();
+  prefetch_cv_.notify_all();
   folder_.join();
+  prefetcher_.join();
   if (Status s = Fold(); !s.ok())
     spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
   db_.SetAcquireHook(nullptr);
@@ -100,16 +103,10 @@ Status DeskService::ReadAhead(db::Connection& conn, int64_t agent_id, size_t cou
   for (const auto& r : rows) {
     *last_slot = r.Int(0);
     if (!r.IsNull(6)) continue;  // on the DNC list: held back, as the slow path does
-    DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, r.Int(1)));
+    const dealing::Queued entry{r.Int(0), r.Int(1), r.Int(4), r.Int(5)};
+    DD_ASSIGN_OR_RETURN(auto view, ViewOf(conn, entry.lead_id, &entry));
     if (!view) continue;
-    // As it will be once shown (dealing::Materialise).
-    view->status = "assigned";
-    view->lead["status"] = "assigned";
-    view->lead["callback_at"] = nullptr;
-    view->assigned_at = r.Int(5);
-    view->followed_at.reset();
-    view->locked = false;
-    out->push_back({dealing::Queued{r.Int(0), r.Int(1), r.Int(4), r.Int(5)}, std::move(*view)});
+    out->push_back({entry, std::move(*view)});
   }
   return {};
 }
@@ -179,8 +176,8 @@ void DeskService::Install(int64_t agent_id, uint64_t epoch, std::optional<AgentS
   d->state = std::move(state);
 }
 
-std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeRequest& req,
-                                            bool may_wait) {
+std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const OutcomeRequest& req,
+                                                   bool may_wait) {
   if (!folder_.joinable()) return std::nullopt;
   // Anything the slow path would refuse or must decide itself.
   if (!ValidOutcome(req.outcome) || req.outcome == "do_not_call" || req.note.size() > 2000 ||
@@ -228,7 +225,7 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
   AgentState& st = *d->state;
   const Rules& rules = st.rules;
   auto answer = [&] {
-    return Render(st.current_view, rules, !st.open_capped && st.open < rules.low_stock, now);
+    return RenderText(st.current_view, rules, !st.open_capped && st.open < rules.low_stock, now);
   };
   if (!req.request_id.empty() && st.request_ids.contains(req.request_id)) {
     return answer();  // a retried post: the desk as it is now
@@ -244,7 +241,7 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
       st.reveals.pop_front();
     if (static_cast<int64_t>(st.reveals.size()) >= rules.leak.reveal_budget) return std::nullopt;
   }
-  const int64_t attempts = st.current_view.lead.value("attempts", int64_t{0});
+  const int64_t attempts = st.current_view.attempts;
   Op op{agent, req, now, attempts, EffectOf(req, attempts, rules, now), rules, p.entry, generation};
   if (rules.leak.fast_seconds > 0 && rules.leak.fast_streak > 0) {
     const bool fast = now - st.current_shown_at < rules.leak.fast_seconds;
@@ -262,12 +259,15 @@ std::optional<json> DeskService::TryOutcome(const Actor& agent, const OutcomeReq
     if (st.request_ids.size() >= kRequestIds) st.request_ids.clear();
     st.request_ids.insert(req.request_id);
   }
-  json out = answer();
+  std::string out = answer();
   {
     std::lock_guard j(journal_mu_);
     journal_.push_back(std::move(op));
     ++unfolded_;
-    if (st.next.size() < kRefillBelow) refill_.insert(agent.user_id);
+    if (st.next.size() < kRefillBelow && refill_.insert(agent.user_id).second &&
+        refill_.size() == 1) {
+      prefetch_cv_.notify_one();
+    }
     if (journal_.size() >= kFoldBatch) journal_cv_.notify_one();
   }
   return out;
@@ -286,7 +286,7 @@ void DeskService::FoldLoop() {
     journal_cv_.wait_for(lock, kFoldInterval,
                          [&] { return stop_ || journal_.size() >= kFoldBatch; });
     if (stop_) break;
-    if (journal_.empty() && refill_.empty()) continue;
+    if (journal_.empty()) continue;
     lock.unlock();
     if (Status s = Fold(); !s.ok())
       spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
@@ -332,9 +332,41 @@ Result<bool> DeskService::StillTheirs(db::Connection& conn, const Op& op,
   return false;
 }
 
-void DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents) {
+void DeskService::PrefetchLoop() {
+  RunInBackground();
+  std::unique_lock lock(journal_mu_);
+  while (!stop_) {
+    prefetch_cv_.wait(lock, [&] { return stop_ || !refill_.empty(); });
+    // Under load agents run low together: a moment gathers them into one read.
+    prefetch_cv_.wait_for(lock, kFoldInterval, [&] { return stop_; });
+    if (stop_) break;
+    std::unordered_set<int64_t> agents;
+    agents.swap(refill_);
+    lock.unlock();
+    {
+      db::NoAcquireHookScope no_hook;  // reads only: the journal need not be written first
+      const uint64_t generation = db_.ChangeGeneration();
+      size_t added = 0;
+      auto conn = db_.Acquire();
+      Status s = conn.ok() ? db::WithTransaction(**conn, false,
+                                                 [&]() -> Status {
+                                                   added = ReadAheadFor(**conn, agents, generation);
+                                                   return {};
+                                                 })
+                           : conn.error();
+      if (!s.ok()) spdlog::warn("event=desk_read_ahead_failed error=\"{}\"", s.error().internal);
+      spdlog::debug("event=desk_read_ahead agents={} leads={}", agents.size(), added);
+    }
+    lock.lock();
+  }
+}
+
+size_t DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,
+                                 uint64_t generation) {
+  size_t added = 0;
   // Without holding the agent's mutex (the fast path, on the I/O thread,
-  // would wait meanwhile); kept if nothing reloaded the agent since.
+  // would wait meanwhile); kept if nothing reloaded the agent since and
+  // nothing else changed the database since the read began.
   for (int64_t agent_id : agents) {
     auto d = DeskOf(agent_id);
     std::deque<Prefetched> more;
@@ -343,32 +375,36 @@ void DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<in
     size_t want = 0;
     {
       std::lock_guard lock(d->mu);
-      if (!d->state || d->state->generation != db_.ChangeGeneration()) continue;
+      if (!d->state || d->state->generation != generation) continue;
       epoch = d->epoch;
       from = last = d->state->last_slot;
       want = kPrefetch - std::min(kPrefetch, d->state->next.size());
     }
     Status r = ReadAhead(conn, agent_id, want, &more, &last);
     std::lock_guard lock(d->mu);
-    if (!d->state || d->epoch != epoch || d->state->last_slot != from) continue;
+    if (!d->state || d->epoch != epoch || d->state->last_slot != from ||
+        d->state->generation != generation || db_.ChangeGeneration() != generation) {
+      continue;
+    }
     if (!r.ok()) {
       d->state.reset();
       continue;
     }
+    added += more.size();
     for (auto& p : more) d->state->next.push_back(std::move(p));
     d->state->last_slot = last;
   }
+  return added;
 }
 
 Status DeskService::Fold() {
   std::lock_guard folding(fold_mu_);
   std::vector<Op> ops;
-  std::unordered_set<int64_t> refill;
   bool stopping = false;
   {
     std::lock_guard j(journal_mu_);
     ops.swap(journal_);
-    refill.swap(refill_);
+    journal_.swap(spare_);  // empty, with the capacity of an earlier fold's
     stopping = stop_;
   }
   // Stale queue rows, kSweepBatch at a time, and all when stopping; lost if
@@ -378,11 +414,11 @@ Status DeskService::Fold() {
     std::lock_guard lock(stale_mu_);
     if (stale_.size() >= kSweepBatch || stopping) sweep.swap(stale_);
   }
-  if (ops.empty() && refill.empty() && sweep.empty()) return {};
+  if (ops.empty() && sweep.empty()) return {};
   const size_t count = ops.size();
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t cpu0 = ThreadCpuMicros();
-  int64_t us_begin = 0, us_ops = 0, us_read = 0;
+  int64_t us_begin = 0, us_ops = 0;
   auto since = [t0] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
                                                                  t0)
@@ -440,8 +476,6 @@ Status DeskService::Fold() {
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
       us_ops = since();
-      ReadAheadFor(*conn, refill);
-      us_read = since();
       return dealing::SweepStale(*conn, sweep);
     });
   };
@@ -457,15 +491,15 @@ Status DeskService::Fold() {
     }
   }
   for (int64_t agent_id : stale) Forget(agent_id);
+  ops.clear();
   {
     std::lock_guard j(journal_mu_);
     unfolded_ -= count;
+    spare_.swap(ops);
   }
   drained_cv_.notify_all();
-  spdlog::debug(
-      "event=desk_fold ops={} refill={} swept={} begin_us={} ops_us={} read_us={} us={} cpu_us={}",
-      count, refill.size(), sweep.size(), us_begin, us_ops - us_begin, us_read - us_ops, since(),
-      ThreadCpuMicros() - cpu0);
+  spdlog::debug("event=desk_fold ops={} swept={} begin_us={} ops_us={} us={} cpu_us={}", count,
+                sweep.size(), us_begin, us_ops - us_begin, since(), ThreadCpuMicros() - cpu0);
   return s;
 }
 

@@ -40,14 +40,14 @@ std::optional<Result<Response>> TryPostOutcome(DeskService& svc, http::RouteCont
   auto req = ParseOutcome(ctx);
   if (!req.ok()) return Result<Response>(std::move(req).error());
   if (auto fast = svc.TryOutcome(ctx.actor_ref(), *req, /*may_wait=*/false))
-    return Result<Response>(Response::Json(200, *fast));
+    return Result<Response>(Response::JsonText(200, std::move(*fast)));
   return std::nullopt;
 }
 
 Result<Response> PostOutcome(DeskService& svc, http::RouteContext& ctx) {
   DD_ASSIGN_OR_RETURN(OutcomeRequest req, ParseOutcome(ctx));
   if (auto fast = svc.TryOutcome(ctx.actor_ref(), req, /*may_wait=*/true))
-    return Response::Json(200, *fast);
+    return Response::JsonText(200, std::move(*fast));
   DD_ASSIGN_OR_RETURN(json out, svc.Outcome(ctx.actor_ref(), req));
   return Response::Json(200, out);
 }

@@ -288,8 +288,8 @@ Result<int64_t> DeskService::ShowNextOrLock(db::Connection& conn, const Actor& a
   return shown;
 }
 
-Result<std::optional<DeskService::LeadView>> DeskService::ViewOf(db::Connection& conn,
-                                                                 int64_t lead_id) const {
+Result<std::optional<DeskService::LeadView>> DeskService::ViewOf(
+    db::Connection& conn, int64_t lead_id, const dealing::Queued* queued) const {
   DD_ASSIGN_OR_RETURN(auto row,
                       conn.QueryOne("SELECT id, name, phone, region, carrier, attributes, status, "
                                     "attempts, next_call_at, quality, COALESCE(last_outcome, ''), "
@@ -315,39 +315,43 @@ Result<std::optional<DeskService::LeadView>> DeskService::ViewOf(db::Connection&
   const std::string& phone = secrets.phone;
   auto c = cleaner_.Clean(phone);
   LeadView v;
-  v.lead = {{"id", row->Int(0)},
-            {"name", row->Text(1)},
-            {"phone", phone},
-            {"phone_display", c.phone ? c.phone->display : phone},
-            {"region", row->Text(3)},  // of the number (geocoder): 号码归属地
-            {"carrier", row->Text(4)},
-            {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
-            {"attributes", attrs.is_object() ? attrs : json::object()},
-            // The other numbers of the lead's cell (备用号码), to call when the
-            // first does not answer.
-            {"alternates", leak::DeskAlternates(cleaner_, secrets.alternates)},
-            {"history", history},
-            {"status", row->Text(6)},
-            {"attempts", row->Int(7)},
-            {"callback_at", row->Text(6) == "callback" && !row->IsNull(8)
-                                ? json(FormatIso8601(row->Int(8)))
-                                : json(nullptr)},
-            {"quality", row->Text(9)}};
-  v.status = row->Text(6);
+  // Once shown, a queued lead is its agent's, assigned at the deal.
+  const std::string status = queued ? "assigned" : row->Text(6);
+  const json lead = {
+      {"id", row->Int(0)},
+      {"name", row->Text(1)},
+      {"phone", phone},
+      {"phone_display", c.phone ? c.phone->display : phone},
+      {"region", row->Text(3)},  // of the number (geocoder): 号码归属地
+      {"carrier", row->Text(4)},
+      {"area", row->Text(14)},  // the file's area column (区域, 城市 …), if mapped
+      {"attributes", attrs.is_object() ? attrs : json::object()},
+      // The other numbers of the lead's cell (备用号码), to call when the
+      // first does not answer.
+      {"alternates", leak::DeskAlternates(cleaner_, secrets.alternates)},
+      {"history", history},
+      {"status", status},
+      {"attempts", row->Int(7)},
+      {"callback_at",
+       status == "callback" && !row->IsNull(8) ? json(FormatIso8601(row->Int(8))) : json(nullptr)},
+      {"quality", row->Text(9)}};
+  v.text = lead.dump(-1, ' ', false, json::error_handler_t::replace);
+  v.text.pop_back();  // the closing brace: RenderText adds to the object
+  v.attempts = row->Int(7);
+  v.status = status;
   v.last_outcome = row->Text(10);
   v.timezone = row->Text(16);
   v.national = c.phone ? c.phone->national : phone;
   v.tier = pool::TierOf(row->Text(9));
-  v.locked = row->Bool(11);
-  v.assigned_at = row->Int(12);
-  v.followed_at = row->OptInt(13);
+  v.locked = queued ? false : row->Bool(11);
+  v.assigned_at = queued ? queued->dealt_at : row->Int(12);
+  if (!queued) v.followed_at = row->OptInt(13);
   v.next_call_at = row->OptInt(8);
   return std::optional<LeadView>(std::move(v));
 }
 
-json DeskService::Render(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const {
-  json out = {{"lead", v.lead}, {"low_stock", low_stock}, {"can_pull", false}};
-  if (rules.leak.masked) out["masked"] = true;
+std::string DeskService::RenderText(const LeadView& v, const Rules& rules, bool low_stock,
+                                    int64_t now) const {
   // The recycling deadline of this lead (only the current lead ever carries one).
   pool::Held held;
   held.tier = v.tier;
@@ -357,9 +361,28 @@ json DeskService::Render(const LeadView& v, const Rules& rules, bool low_stock, 
   held.assigned_at = v.assigned_at;
   held.followed_at = v.followed_at;
   held.next_call_at = v.next_call_at;
-  out["lead"].update(pool::DeskDeadline(rules.pool, held, now));
-  if (rules.leak.masked) leak::MaskDesk(out, v.national);
-  return out;
+  std::string out;
+  out.reserve(v.text.size() + 160);
+  out += "{\"lead\":";
+  out += v.text;
+  const json deadline = pool::DeskDeadline(rules.pool, held, now);
+  for (const auto& [key, value] : deadline.items()) {
+    out += ",\"";
+    out += key;  // recycle_at, recycle_reason, recycle_warning
+    out += "\":";
+    out += value.dump();
+  }
+  out += "},\"low_stock\":";
+  out += low_stock ? "true" : "false";
+  out += ",\"can_pull\":false}";
+  if (!rules.leak.masked) return out;
+  json masked = json::parse(out);
+  leak::MaskDesk(masked, v.national);
+  return masked.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json DeskService::Render(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const {
+  return json::parse(RenderText(v, rules, low_stock, now));
 }
 
 Result<int64_t> DeskService::OpenLeads(db::Connection& conn, int64_t agent_id, int64_t limit) {

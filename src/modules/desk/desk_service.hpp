@@ -89,8 +89,9 @@ class DeskService {
   // slow path (Outcome) must decide. Never touches the database; cheap
   // enough for the I/O thread. With `may_wait`, waits while the journal is
   // full; without, answers nullopt then.
-  std::optional<nlohmann::json> TryOutcome(const Actor& agent, const OutcomeRequest& req,
-                                           bool may_wait);
+  // The answer is the JSON text of GET /desk's shape.
+  std::optional<std::string> TryOutcome(const Actor& agent, const OutcomeRequest& req,
+                                        bool may_wait);
   // Writes the journal now (every Acquire() does this first).
   void Sync();
   // Removes the queue rows left stale by leads shown (dealing/lead_queue.hpp)
@@ -164,16 +165,25 @@ class DeskService {
                     const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit);
 
   // A lead as the desk shows it, before its deadline and masking (Render).
+  // The lead object is kept as JSON text without its closing brace, so that
+  // answering (on the I/O thread) appends the deadline and a few flags to it
+  // instead of copying and serialising a tree of the whole lead each time.
   struct LeadView {
-    nlohmann::json lead;
+    std::string text;  // {"id":…,"history":[…],… (no closing brace)
+    int64_t attempts = 0;
     std::string status, last_outcome, timezone, national;
     int tier = 1;
     bool locked = false;
     int64_t assigned_at = 0;
     std::optional<int64_t> followed_at, next_call_at;
   };
-  Result<std::optional<LeadView>> ViewOf(db::Connection& conn, int64_t lead_id) const;
-  // {"lead": ..., "low_stock", "can_pull": false} for a view at `now`.
+  // With `queued`, the queued lead as it will be once shown (assigned to its
+  // agent since the deal, no callback; dealing::Materialise).
+  Result<std::optional<LeadView>> ViewOf(db::Connection& conn, int64_t lead_id,
+                                         const dealing::Queued* queued = nullptr) const;
+  // {"lead": ..., "low_stock", "can_pull": false} for a view at `now`, as
+  // JSON text (the fast path's answer) or parsed (the slow path's).
+  std::string RenderText(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const;
   nlohmann::json Render(const LeadView& v, const Rules& rules, bool low_stock, int64_t now) const;
 
   // --- the fast path (desk_fast.cpp)
@@ -235,11 +245,17 @@ class DeskService {
   // answers false.
   Result<bool> StillTheirs(db::Connection& conn, const Op& op, const audit::AuditLog& audit,
                            const leak::LeakGuard& leak);
-  // Reads more leads ahead for these agents (in the journal's transaction).
-  void ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents);
+  // Reads more leads ahead for these agents, in a read transaction begun
+  // when the change count was `generation`; the number of leads added.
+  size_t ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,
+                      uint64_t generation);
   void FoldLoop();
-  // Writes the journal in one transaction and reads ahead for the agents
-  // that need it.
+  // Reads ahead for the agents in refill_, on a thread of its own beside the
+  // journal's writer: leads still queued are written by no one meanwhile
+  // (the journal changes only leads already read ahead; any other writer
+  // moves the change count, and the agent's memory is then dropped).
+  void PrefetchLoop();
+  // Writes the journal in one transaction.
   Status Fold();
 
   db::Database& db_;
@@ -256,8 +272,10 @@ class DeskService {
   std::condition_variable journal_cv_;
   std::condition_variable drained_cv_;  // unfolded_ went down
   std::vector<Op> journal_;
-  std::unordered_set<int64_t> refill_;  // agents to read ahead for
-  std::atomic<size_t> unfolded_{0};     // outcomes answered and not yet committed
+  std::vector<Op> spare_;  // the journal's other buffer: Fold swaps them, keeping their capacity
+  std::unordered_set<int64_t> refill_;   // agents to read ahead for
+  std::condition_variable prefetch_cv_;  // refill_ is no longer empty
+  std::atomic<size_t> unfolded_{0};      // outcomes answered and not yet committed
   bool stop_ = false;
   std::mutex fold_mu_;  // one fold at a time
   // Leads shown from a queue whose lead_queue rows are left to sweep (the
@@ -265,6 +283,7 @@ class DeskService {
   std::mutex stale_mu_;
   std::vector<int64_t> stale_;
   std::thread folder_;
+  std::thread prefetcher_;
 };
 
 }  // namespace dd::desk

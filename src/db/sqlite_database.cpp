@@ -511,22 +511,15 @@ class SqliteConnection final : public Connection {
 // lock again within microseconds of giving it up, so a command polling that
 // slowly almost never got it ("database is busy" after 5 s). Polling every
 // half millisecond for up to 10 s catches the gap a busy writer leaves
-// (WriteSide::Lock).
-int BusyWait(void*, int tries) {
-  constexpr int kPollUs = 500;
-  constexpr int kMaxTries = 10'000'000 / kPollUs;
-  if (tries >= kMaxTries) return 0;
+// (WriteSide::Lock). The checkpointer polls the same way (Checkpointer).
+template <int kPollUs, int kMaxUs>
+int PollBusy(void*, int tries) {
+  if (tries >= kMaxUs / kPollUs) return 0;
   std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
   return 1;
 }
-
-int CheckpointBusyWait(void*, int tries) {
-  constexpr int kPollUs = 200;
-  constexpr int kMaxTries = 1'000'000 / kPollUs;
-  if (tries >= kMaxTries) return 0;
-  std::this_thread::sleep_for(std::chrono::microseconds(kPollUs));
-  return 1;
-}
+constexpr auto BusyWait = &PollBusy<500, 10'000'000>;
+constexpr auto CheckpointBusyWait = &PollBusy<200, 1'000'000>;
 
 // WAL checkpoints run on a background thread of their own, never inside the
 // commit that filled the WAL: a million-row import or a desk outcome returns
@@ -596,7 +589,7 @@ class Checkpointer {
     // Polled finely, as the writers do: sqlite3_busy_timeout backs off to
     // sleeps of 100 ms, and a RESTART waiting for a reader to finish holds
     // the writers off for as long as it sleeps.
-    sqlite3_busy_handler(db, &CheckpointBusyWait, nullptr);
+    sqlite3_busy_handler(db, CheckpointBusyWait, nullptr);
     // A connection is in WAL mode (and can checkpoint) once it has read the
     // database; before that sqlite3_wal_checkpoint_v2 does nothing.
     sqlite3_exec(db, "PRAGMA journal_mode", nullptr, nullptr, nullptr);
@@ -714,7 +707,7 @@ class SqliteDatabase final : public Database {
       sqlite3_close_v2(db);
       return e;
     }
-    sqlite3_busy_handler(db, &BusyWait, nullptr);
+    sqlite3_busy_handler(db, BusyWait, nullptr);
     auto h = std::make_unique<Handle>(db);
     h->writes = &writes_;
     sqlite3_update_hook(db, &WriteSide::UpdateHook, h.get());

@@ -548,8 +548,13 @@ class Checkpointer {
   // 8 KB pages (8 MB in a database created with 4 KB pages).
   static constexpr int kBulkPages = 500;
 
+  // The thread starts here, on the thread opening the database (a server's
+  // main thread), so that it runs at the normal priority whichever thread
+  // first asks for a checkpoint: started by the desk's journal (nice 10,
+  // src/core/background.hpp) it inherited its priority, and a RESTART
+  // starved of the CPU held every writer off for longer.
   Checkpointer(std::string path, std::mutex* write_mu)
-      : path_(std::move(path)), write_mu_(write_mu) {}
+      : path_(std::move(path)), write_mu_(write_mu), thread_([this] { Loop(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mu_);
@@ -574,11 +579,15 @@ class Checkpointer {
     std::lock_guard lock(mu_);
     if (stop_) return;
     pending_ = true;
-    if (!thread_.joinable()) thread_ = std::thread([this] { Loop(); });
     cv_.notify_all();
   }
 
   void Loop() {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || pending_; });
+      if (stop_) return;
+    }
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
         SQLITE_OK) {
@@ -635,8 +644,8 @@ class Checkpointer {
   std::condition_variable cv_;
   bool stop_ = false;
   bool pending_ = false;
-  std::thread thread_;
   std::atomic<int> wal_pages_{0};  // the WAL's size at the last commit
+  std::thread thread_;             // last: it starts in the constructor
 };
 
 class SqliteDatabase final : public Database {

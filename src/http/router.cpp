@@ -100,23 +100,25 @@ const Route* Router::Match(std::string_view method, std::string_view path,
                            std::map<std::string, std::string>* params, bool* path_known) const {
   const auto segs = Split(path);
   *path_known = false;
+  auto is_param = [](std::string_view p) {
+    return p.size() > 2 && p.front() == '{' && p.back() == '}';
+  };
   for (size_t ri = 0; ri < routes_.size(); ++ri) {
     const Route& r = routes_[ri];
     const auto& pat = patterns_[ri];
     if (pat.size() != segs.size()) continue;
-    std::map<std::string, std::string> found;
+    // The literal segments first: the parameters are copied out only for the
+    // route that matches (this runs several times for every request).
     bool ok = true;
-    for (size_t i = 0; i < pat.size() && ok; ++i) {
-      if (pat[i].size() > 2 && pat[i].front() == '{' && pat[i].back() == '}') {
-        found[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
-      } else {
-        ok = pat[i] == segs[i];
-      }
-    }
+    for (size_t i = 0; i < pat.size() && ok; ++i) ok = is_param(pat[i]) || pat[i] == segs[i];
     if (!ok) continue;
     *path_known = true;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
-      *params = std::move(found);
+      params->clear();
+      for (size_t i = 0; i < pat.size(); ++i) {
+        if (is_param(pat[i]))
+          (*params)[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
+      }
       return &r;
     }
   }

@@ -72,10 +72,7 @@ std::string Request::QueryParam(std::string_view name) const {
 }
 
 Response Response::Json(int status, const nlohmann::json& body) {
-  Response r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
+  return JsonText(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response Response::JsonText(int status, std::string body) {

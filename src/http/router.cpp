@@ -29,6 +29,20 @@ std::vector<std::string_view> Split(std::string_view path) {
   return out;
 }
 
+// A pattern segment "{name}" matches any one path segment.
+bool IsParam(std::string_view seg) {
+  return seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+}
+
+// Whether a route's pattern matches the path's segments.
+bool Fits(const std::vector<std::string_view>& pat, const std::vector<std::string_view>& segs) {
+  if (pat.size() != segs.size()) return false;
+  for (size_t i = 0; i < pat.size(); ++i) {
+    if (!IsParam(pat[i]) && pat[i] != segs[i]) return false;
+  }
+  return true;
+}
+
 bool IsUnsafe(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
@@ -100,23 +114,17 @@ const Route* Router::Match(std::string_view method, std::string_view path,
                            std::map<std::string, std::string>* params, bool* path_known) const {
   const auto segs = Split(path);
   *path_known = false;
-  auto is_param = [](std::string_view p) {
-    return p.size() > 2 && p.front() == '{' && p.back() == '}';
-  };
   for (size_t ri = 0; ri < routes_.size(); ++ri) {
     const Route& r = routes_[ri];
     const auto& pat = patterns_[ri];
-    if (pat.size() != segs.size()) continue;
-    // The literal segments first: the parameters are copied out only for the
-    // route that matches (this runs several times for every request).
-    bool ok = true;
-    for (size_t i = 0; i < pat.size() && ok; ++i) ok = is_param(pat[i]) || pat[i] == segs[i];
-    if (!ok) continue;
+    // The parameters are copied out only for the route that matches (this
+    // runs several times for every request).
+    if (!Fits(pat, segs)) continue;
     *path_known = true;
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       params->clear();
       for (size_t i = 0; i < pat.size(); ++i) {
-        if (is_param(pat[i]))
+        if (IsParam(pat[i]))
           (*params)[std::string(pat[i].substr(1, pat[i].size() - 2))] = std::string(segs[i]);
       }
       return &r;
@@ -129,13 +137,7 @@ std::string Router::AllowedMethods(std::string_view path) const {
   std::string allow;
   const auto segs = Split(path);
   for (size_t ri = 0; ri < routes_.size(); ++ri) {
-    const auto& pat = patterns_[ri];
-    if (pat.size() != segs.size()) continue;
-    bool ok = true;
-    for (size_t i = 0; i < pat.size() && ok; ++i) {
-      ok = (pat[i].size() > 2 && pat[i].front() == '{') || pat[i] == segs[i];
-    }
-    if (!ok || allow.find(routes_[ri].method) != std::string::npos) continue;
+    if (!Fits(patterns_[ri], segs) || allow.find(routes_[ri].method) != std::string::npos) continue;
     if (!allow.empty()) allow += ", ";
     allow += routes_[ri].method;
     if (routes_[ri].method == "GET") allow += ", HEAD";

@@ -121,11 +121,13 @@ Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t
   if (queued) {
     // With a journal, its lead_queue row is swept later by the journal's
     // writer, with many others (lead_queue.hpp).
+    const bool defer = folder_.joinable();
     std::vector<int64_t> stale;
-    DD_RETURN_IF_ERROR(
-        dealing::Materialise(conn, {*queued}, now, folder_.joinable() ? &stale : nullptr));
-    std::lock_guard lock(stale_mu_);
-    stale_.insert(stale_.end(), stale.begin(), stale.end());
+    DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now, defer ? &stale : nullptr));
+    if (defer) {
+      std::lock_guard lock(stale_mu_);
+      stale_.insert(stale_.end(), stale.begin(), stale.end());
+    }
   } else {
     DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
                                  {agent.user_id, now, id}));

@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <string>
 
+#include "app/allocator.hpp"
 #include "app/app.hpp"
 
 int main(int argc, char** argv) {
+  dd::app::TuneAllocator();  // as the server
   // stdout is the JSON line: the log (the desk's fast-outcome alerts …)
   // goes to stderr.
   spdlog::set_default_logger(spdlog::stderr_logger_st("fold_bench"));

@@ -15,6 +15,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/allocator.hpp"
 #include "app/app.hpp"
 #include "core/crypto.hpp"
 #include "core/i18n.hpp"
@@ -198,6 +199,7 @@ int RunPurge(dd::app::App& app, const dd::Actor& actor, const dd::lifecycle::Sel
 }  // namespace
 
 int main(int argc, char** argv) {
+  dd::app::TuneAllocator();
   if (!dd::crypto::InitCrypto()) {
     std::cerr << "dialdeck: libsodium could not be initialised\n";
     return 1;

@@ -6,6 +6,7 @@
 // which a busy machine would then starve.
 #pragma once
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 namespace dd {
@@ -14,5 +15,8 @@ namespace dd {
 // 4,000 outcomes/s offered (make bench), p50 0.5 -> 0.3 ms and p99 10 ->
 // 5.5 ms; the journal still gets every cycle the answering threads leave.
 inline void RunInBackground() { setpriority(PRIO_PROCESS, 0, 10); }
+
+// Names the calling thread (at most 15 bytes), for top -H, ps -L and perf.
+inline void NameThread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 }  // namespace dd

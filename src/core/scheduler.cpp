@@ -4,6 +4,8 @@
 
 #include <exception>
 
+#include "core/background.hpp"
+
 namespace dd {
 
 void Scheduler::Add(std::string name, Job job) {
@@ -41,6 +43,7 @@ int64_t Scheduler::rounds() const {
 }
 
 void Scheduler::Loop() {
+  NameThread("dd-scheduler");
   for (;;) {
     std::vector<std::pair<std::string, Job>> jobs;
     {

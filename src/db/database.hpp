@@ -92,6 +92,8 @@ class BulkStatement {
   virtual void BindInt(int index, int64_t v) = 0;
   virtual void BindNull(int index) = 0;
   virtual Status Execute() = 0;  // runs once, then clears the bindings
+  // Rows the last Execute inserted, updated or deleted.
+  virtual int64_t Changes() const = 0;
 };
 
 class Connection {

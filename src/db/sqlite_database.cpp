@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "core/background.hpp"
 #include "db/database.hpp"
 
 namespace dd::db {
@@ -64,6 +65,7 @@ class SqliteBulk final : public BulkStatement {
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db_, rc, "bulk step");
     return {};
   }
+  int64_t Changes() const override { return sqlite3_changes64(db_); }
 
  private:
   sqlite3* db_;
@@ -583,6 +585,7 @@ class Checkpointer {
   }
 
   void Loop() {
+    NameThread("dd-checkpoint");
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stop_ || pending_; });

@@ -379,6 +379,68 @@ describe('every outcome answered is visible at once to others', () => {
   })
 })
 
+describe('a lead shown and worked before the journal writes it', () => {
+  // A clock of its own: this test moves it, to bring back the retries and
+  // the callback.
+  const own = testClock(tempDir('dialdeck-fast-clock-'), T0)
+  const co = newCompany('joined')
+  co.srv = useServer({
+    args: ['--clock-file', own.file, '--log-level', 'debug', '--scheduler-interval', '0'],
+    setup: (db) => setupCompany(db, co, { agents: ['j1'], batches: { j: 30 }, settings: { reveal_budget_per_hour: 0 } }),
+  })
+
+  test('is written once with its outcome: the lead comes back as a retry or callback with its history, every call counted', async () => {
+    const { srv } = co
+    await co.deal('j', 'j1')
+    const j1 = await co.as('j1')
+    const mgr = await co.as('mgr')
+    const boss = await co.as('boss')
+    // Every fifth lead does not answer (a retry an hour later), the eighth
+    // asks for a callback in 30 minutes; the rest are closed or kept.
+    const what = (i) => (i % 5 === 1 ? 'no_answer' : i === 8 ? 'callback' : i % 3 ? 'not_interested' : 'interested')
+    let cur = (await desk(j1)).lead
+    const worked = []
+    while (cur && worked.length < 40) {
+      const i = worked.length
+      const w = what(i)
+      worked.push({ id: cur.id, what: w, note: `备注 ${i}` })
+      cur = (await outcome(j1, cur, w, { note: `备注 ${i}`, ...(w === 'callback' ? { callback_at: iso(T0 + 1800) } : {}) })).lead
+    }
+    assert.equal(cur, null, 'nothing due: the desk ends empty')
+    assert.equal(worked.length, 30)
+    await assertFastPath(srv, 20)
+    const joined = [...srv.log().matchAll(/event=desk_fold ops=\d+ joined=(\d+)/g)].reduce((n, m) => n + Number(m[1]), 0)
+    assert.ok(joined > 0, `premise: leads shown and worked in one write of the journal, found ${joined}\n${srv.log().split("\n").filter((l) => /desk_fold/.test(l)).join("\n")}`)
+
+    const team = await agents(mgr)
+    const posted = {}
+    for (const w of worked) posted[w.what] = (posted[w.what] ?? 0) + 1
+    assert.equal(team.j1.today.calls, 30, 'the manager sees every call')
+    assert.deepEqual(team.j1.today.outcomes, posted)
+    assert.deepEqual((await outcomeAudit(boss, 'j1')).map((e) => [e.target, e.detail.outcome]),
+      worked.map((w) => [`lead:${w.id}`, w.what]), 'one lead.outcome entry per answer, in order')
+
+    // Two hours later: the callback first, then the retries (all due at the
+    // same time: by lead id), each with its earlier call in its history.
+    own.advance(7200)
+    const back = worked.filter((w) => w.what === 'callback')
+      .concat(worked.filter((w) => w.what === 'no_answer').sort((a, b) => a.id - b.id))
+    let d = await desk(j1)
+    for (const w of back) {
+      assert.ok(d.lead, `lead ${w.id} (${w.what}) comes back`)
+      assert.equal(d.lead.id, w.id, `${w.what} lead ${w.id} comes back in order`)
+      assert.equal(d.lead.status, w.what === 'callback' ? 'callback' : 'retry')
+      assert.equal(d.lead.attempts, w.what === 'no_answer' ? 1 : 0)
+      assert.deepEqual(d.lead.history.map((h) => [h.outcome, h.note, h.at]), [[w.what, w.note, iso(T0).replace(".000Z", "Z")]],
+        `the history of lead ${w.id}`)
+      d = await outcome(j1, d.lead, 'not_interested')
+    }
+    assert.equal(d.lead, null, 'nothing else comes back')
+    assert.equal((await agents(mgr)).j1.today.calls, 30 + back.length)
+    await auditIntact(boss)
+  })
+})
+
 describe('leads read ahead in the background', () => {
   // No reveal budget: 200 leads in a row is load, not a leak.
   const co = company('ahead', { agents: ['r1'], batches: { r: 200 }, settings: { reveal_budget_per_hour: 0 } })

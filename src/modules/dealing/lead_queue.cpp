@@ -196,15 +196,20 @@ Status Drop(db::Connection& conn, const std::vector<Queued>& entries) {
 }
 
 Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
-                   std::optional<int64_t> shown_at, std::vector<int64_t>* stale) {
+                   std::optional<int64_t> shown_at, std::vector<int64_t>* stale,
+                   const Worked* worked) {
   if (entries.empty()) return {};
+  // ?7 is the status after an outcome already recorded (NULL: none).
   DD_ASSIGN_OR_RETURN(
       db::BulkStatement * own,
-      conn.PrepareBulk("UPDATE leads SET owner_id = ?1, queue_pos = ?2, status = 'assigned', "
-                       "deal_id = ?3, assigned_at = ?4, pulled = 0, followed_at = NULL, "
-                       "recycle_due_at = NULL, locked = 0, "
-                       "current_agent_id = CASE WHEN ?6 IS NULL THEN current_agent_id ELSE ?1 END, "
-                       "shown_at = COALESCE(?6, shown_at) "
+      conn.PrepareBulk("UPDATE leads SET owner_id = ?1, queue_pos = ?2, "
+                       "status = COALESCE(?7, 'assigned'), deal_id = ?3, assigned_at = ?4, "
+                       "pulled = 0, followed_at = ?11, recycle_due_at = NULL, locked = 0, "
+                       "current_agent_id = CASE WHEN ?7 IS NOT NULL THEN NULL "
+                       "WHEN ?6 IS NULL THEN current_agent_id ELSE ?1 END, "
+                       "shown_at = COALESCE(?6, shown_at), attempts = COALESCE(?8, attempts), "
+                       "next_call_at = CASE WHEN ?7 IS NULL THEN next_call_at ELSE ?9 END, "
+                       "last_outcome = COALESCE(?10, last_outcome) "
                        "WHERE id = ?5 AND status = 'new' AND owner_id IS NULL"));
   for (const auto& e : entries) {
     own->BindInt(1, SlotAgent(e.slot));
@@ -217,7 +222,17 @@ Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
     } else {
       own->BindNull(6);
     }
+    if (worked) {
+      own->BindText(7, worked->status);
+      own->BindInt(8, worked->attempts);
+      if (worked->next_call_at) own->BindInt(9, *worked->next_call_at);
+      own->BindText(10, worked->outcome);
+      own->BindInt(11, worked->at);
+    }
     DD_RETURN_IF_ERROR(own->Execute());
+    if (worked && own->Changes() == 0) {
+      return InternalError("lead " + std::to_string(e.lead_id) + " was not new when worked");
+    }
   }
   if (stale) {
     for (const auto& e : entries) stale->push_back(e.lead_id);

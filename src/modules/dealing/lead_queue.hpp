@@ -78,9 +78,20 @@ Result<std::vector<Queued>> AgentQueue(db::Connection& conn, int64_t agent_id);
 // its agent's desk then (the desk showing a queued lead: one write of its row).
 // With `stale`, their lead_queue rows are left behind and their lead ids
 // appended to *stale, for SweepStale to remove later, many at once.
+// With `worked` (and `shown_at`), the agent has also recorded its outcome:
+// the lead leaves the desk with it, as the desk's outcome would write it. So
+// the desk's journal writes a lead shown and worked in one batch with one
+// write of its row; it fails if a lead is no longer new and in no one's
+// hands.
+struct Worked {
+  std::string_view status, outcome;  // the lead's new status; the outcome
+  int64_t attempts = 0;
+  std::optional<int64_t> next_call_at;
+  int64_t at = 0;  // when the outcome was recorded
+};
 Status Materialise(db::Connection& conn, const std::vector<Queued>& entries,
                    std::optional<int64_t> shown_at = std::nullopt,
-                   std::vector<int64_t>* stale = nullptr);
+                   std::vector<int64_t>* stale = nullptr, const Worked* worked = nullptr);
 // Removes the lead_queue rows of these leads that are stale (their agent_queue
 // entry is gone), in lead order. `lead_ids` are sorted in place.
 Status SweepStale(db::Connection& conn, std::vector<int64_t>& lead_ids);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <unordered_map>
 
 #include "core/background.hpp"
 #include "modules/desk/desk_service.hpp"
@@ -287,6 +288,7 @@ void DeskService::Sync() {
 }
 
 void DeskService::FoldLoop() {
+  NameThread("dd-journal");
   RunInBackground();
   std::unique_lock lock(journal_mu_);
   while (!stop_) {
@@ -339,7 +341,25 @@ Result<bool> DeskService::StillTheirs(db::Connection& conn, const Op& op,
   return false;
 }
 
+Status DeskService::WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked,
+                                        std::vector<int64_t>* stale) {
+  const dealing::Worked w{worked.effect.status, worked.req.outcome, worked.effect.attempts,
+                          worked.effect.next_at, worked.now};
+  DD_RETURN_IF_ERROR(dealing::Materialise(conn, {shown.next}, shown.now, stale, &w));
+  static const std::string kInsert =
+      std::string(
+          "INSERT INTO call_log (outcome, note, outcome_at, callback_at, request_id, lead_id, "
+          "agent_id, shown_at) VALUES (?1, ?2, ?3, ?4, ") +
+      kJournalRequestId + ", ?6, ?7, ?8)";
+  const OutcomeRequest& req = worked.req;
+  const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
+  DD_RETURN_IF_ERROR(conn.Exec(kInsert, {req.outcome, req.note, worked.now, req.callback_at, rid,
+                                         req.lead_id, worked.agent.user_id, shown.now}));
+  return {};
+}
+
 void DeskService::PrefetchLoop() {
+  NameThread("dd-readahead");
   RunInBackground();
   std::unique_lock lock(journal_mu_);
   while (!stop_) {
@@ -436,6 +456,9 @@ Status DeskService::Fold() {
   audit::AuditLog audit(at, /*keep_head=*/true);
   leak::LeakGuard leak(at, audit);
   std::unordered_set<int64_t> stale;  // agents whose memory no longer matches
+  std::vector<const Op*> shown_by;    // per op: the op that showed its lead, in this batch
+  std::vector<bool> worked_later;     // per op: a later op works the lead it shows
+  std::unordered_map<int64_t, size_t> last_of;  // agent → its latest op so far
   db::NoAcquireHookScope no_hook;
   // First all at once; if one outcome fails, again with each in a savepoint
   // so that only it is lost (it should not: its lead was checked when it was
@@ -448,7 +471,30 @@ Status DeskService::Fold() {
     return db::WithTransaction(*conn, true, [&]() -> Status {
       us_begin = since();
       const uint64_t generation = db_.ChangeGeneration();  // Begin looked for other processes
-      for (const Op& op : ops) {
+      // A lead one op shows and a later op of the same agent works is written
+      // once, with its outcome (WriteShownAndWorked); not when another
+      // process changed something (each op is then checked) nor op by op.
+      const bool coalesce = !savepoints && std::all_of(ops.begin(), ops.end(), [&](const Op& op) {
+        return op.generation == generation;
+      });
+      shown_by.assign(ops.size(), nullptr);
+      worked_later.assign(ops.size(), false);
+      if (coalesce) {
+        last_of.clear();
+        for (size_t k = 0; k < ops.size(); ++k) {
+          auto [it, first] = last_of.try_emplace(ops[k].agent.user_id, k);
+          if (!first) {
+            if (ops[it->second].next.lead_id == ops[k].req.lead_id) {
+              shown_by[k] = &ops[it->second];
+              worked_later[it->second] = true;
+            }
+            it->second = k;
+          }
+        }
+      }
+      std::vector<int64_t> swept_later;
+      for (size_t k = 0; k < ops.size(); ++k) {
+        const Op& op = ops[k];
         const int64_t uid = op.agent.user_id;
         if (stale.contains(uid)) {
           spdlog::warn("event=desk_outcome_dropped agent={} lead={} reason=lead_changed",
@@ -469,9 +515,16 @@ Status DeskService::Fold() {
           }
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
-        Status one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now,
-                                   audit, leak, op.rules, true, op.check_fast);
-        if (one.ok()) one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit);
+        Status one;
+        if (shown_by[k]) one = WriteShownAndWorked(*conn, *shown_by[k], op, &swept_later);
+        if (one.ok()) {
+          one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now, audit,
+                              leak, op.rules, true, op.check_fast, shown_by[k] != nullptr);
+        }
+        if (one.ok()) {
+          one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit,
+                           !worked_later[k]);
+        }
         if (!one.ok()) {
           if (!savepoints) return one;
           spdlog::error("event=desk_fold_op_failed agent={} lead={} error=\"{}\"",
@@ -483,6 +536,10 @@ Status DeskService::Fold() {
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
       us_ops = since();
+      if (!swept_later.empty()) {
+        std::lock_guard lock(stale_mu_);
+        stale_.insert(stale_.end(), swept_later.begin(), swept_later.end());
+      }
       return dealing::SweepStale(*conn, sweep);
     });
   };
@@ -505,8 +562,11 @@ Status DeskService::Fold() {
     spare_.swap(ops);
   }
   drained_cv_.notify_all();
-  spdlog::debug("event=desk_fold ops={} swept={} begin_us={} ops_us={} us={} cpu_us={}", count,
-                sweep.size(), us_begin, us_ops - us_begin, since(), ThreadCpuMicros() - cpu0);
+  const size_t joined = static_cast<size_t>(
+      std::count_if(shown_by.begin(), shown_by.end(), [](auto* p) { return p; }));
+  spdlog::debug("event=desk_fold ops={} joined={} swept={} begin_us={} ops_us={} us={} cpu_us={}",
+                count, joined, sweep.size(), us_begin, us_ops - us_begin, since(),
+                ThreadCpuMicros() - cpu0);
   return s;
 }
 

@@ -117,8 +117,8 @@ Result<bool> DeskService::Paused(db::Connection& conn, const Actor& agent) {
 
 Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
                                const dealing::Queued* queued, int64_t now,
-                               const audit::AuditLog& audit) {
-  if (queued) {
+                               const audit::AuditLog& audit, bool write) {
+  if (write && queued) {
     // With a journal, its lead_queue row is swept later by the journal's
     // writer, with many others (lead_queue.hpp).
     const bool defer = folder_.joinable();
@@ -128,13 +128,15 @@ Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t
       std::lock_guard lock(stale_mu_);
       stale_.insert(stale_.end(), stale.begin(), stale.end());
     }
-  } else {
+  } else if (write) {
     DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
                                  {agent.user_id, now, id}));
   }
-  DD_RETURN_IF_ERROR(
-      conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
-                {id, agent.user_id, now}));
+  if (write) {
+    DD_RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
+                  {id, agent.user_id, now}));
+  }
   return audit.Append(conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
 }
 
@@ -161,29 +163,31 @@ Status DeskService::RecordOutcome(db::Connection& conn, const Actor& agent,
                                   const OutcomeRequest& req, int64_t attempts_before,
                                   const Effect& effect, int64_t now, const audit::AuditLog& audit,
                                   const leak::LeakGuard& leak, const Rules& rules, bool fold,
-                                  bool check_fast) {
+                                  bool check_fast, bool written) {
   const std::string& o = req.outcome;
-  const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
-  // From the journal, a request id the agent used before (a client reusing
-  // one for another lead) is not kept: the slow path would have answered that
-  // post as a retry, but the fast path had no way to know.
-  DD_RETURN_IF_ERROR(conn.Exec(
-      fold ? "UPDATE call_log SET outcome = ?1, note = ?2, outcome_at = ?3, callback_at = ?4, "
-             "request_id = CASE WHEN EXISTS (SELECT 1 FROM call_log WHERE agent_id = ?7 AND "
-             "request_id = ?5) THEN NULL ELSE ?5 END "
-             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ?6 AND agent_id = ?7 "
-             "AND outcome IS NULL)"
-           : "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
-             "request_id = ? "
-             "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
-             "AND outcome IS NULL)",
-      {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
+  if (!written) {
+    const db::Value rid = req.request_id.empty() ? db::Value() : db::Value(req.request_id);
+    static const std::string kFolded =
+        std::string(
+            "UPDATE call_log SET outcome = ?1, note = ?2, outcome_at = ?3, "
+            "callback_at = ?4, request_id = ") +
+        kJournalRequestId +
+        " WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ?6 AND agent_id = ?7 AND "
+        "outcome IS NULL)";
+    DD_RETURN_IF_ERROR(conn.Exec(
+        fold ? std::string_view(kFolded)
+             : "UPDATE call_log SET outcome = ?, note = ?, outcome_at = ?, callback_at = ?, "
+               "request_id = ? "
+               "WHERE id = (SELECT MAX(id) FROM call_log WHERE lead_id = ? AND agent_id = ? "
+               "AND outcome IS NULL)",
+        {o, req.note, now, req.callback_at, rid, req.lead_id, agent.user_id}));
+    DD_RETURN_IF_ERROR(
+        conn.Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
+                  "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "
+                  "WHERE id = ?",
+                  {effect.status, effect.attempts, effect.next_at, o, now, req.lead_id}));
+  }
   if (check_fast) DD_RETURN_IF_ERROR(leak.AfterOutcome(conn, agent, rules.leak));  // fast outcomes
-  DD_RETURN_IF_ERROR(
-      conn.Exec("UPDATE leads SET status = ?, attempts = ?, next_call_at = ?, current_agent_id "
-                "= NULL, last_outcome = ?, followed_at = ?, recycle_due_at = NULL "
-                "WHERE id = ?",
-                {effect.status, effect.attempts, effect.next_at, o, now, req.lead_id}));
   if (o == "do_not_call") {
     DD_ASSIGN_OR_RETURN(
         auto lead, conn.QueryOne("SELECT phone, phone_key FROM leads WHERE id = ?", {req.lead_id}));

@@ -145,6 +145,13 @@ class DeskService {
   bool Callable(const Rules& rules, const std::string& timezone, int64_t now) const;
 
   // What an outcome does to its lead.
+  // SQL for call_log.request_id from the journal (?5 the request id, ?7 the
+  // agent): a request id the agent used before (a client reusing one for
+  // another lead) is not kept. The slow path would have answered that post
+  // as a retry, but the fast path had no way to know.
+  static constexpr const char* kJournalRequestId =
+      "CASE WHEN EXISTS (SELECT 1 FROM call_log WHERE agent_id = ?7 AND request_id = ?5) THEN "
+      "NULL ELSE ?5 END";
   struct Effect {
     std::string status;
     int64_t attempts = 0;
@@ -152,17 +159,21 @@ class DeskService {
   };
   static Effect EffectOf(const OutcomeRequest& req, int64_t attempts, const Rules& rules,
                          int64_t now);
-  // The writes of an outcome (call log, fast-outcome alert, the lead, DNC,
+  // The writes of an outcome (call log, the lead, fast-outcome alert, DNC,
   // audit), at `now`, with `audit`/`leak` on a clock reading `now`. Without
   // `check_fast` the fast-outcome streak is not looked up (the journal knows
-  // it cannot alert).
+  // it cannot alert). `written`: the journal already wrote the call log row
+  // and the lead with it (WriteShownAndWorked).
   Status RecordOutcome(db::Connection& conn, const Actor& agent, const OutcomeRequest& req,
                        int64_t attempts_before, const Effect& effect, int64_t now,
                        const audit::AuditLog& audit, const leak::LeakGuard& leak,
-                       const Rules& rules, bool fold, bool check_fast = true);
-  // The writes of showing lead `id` (a queued one becomes the agent's).
+                       const Rules& rules, bool fold, bool check_fast = true, bool written = false);
+  // The writes of showing lead `id` (a queued one becomes the agent's); with
+  // `write` false only its audit entry (the journal writes the rest with the
+  // lead's outcome, WriteShownAndWorked).
   Status RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
-                    const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit);
+                    const dealing::Queued* queued, int64_t now, const audit::AuditLog& audit,
+                    bool write = true);
 
   // A lead as the desk shows it, before its deadline and masking (Render).
   // The lead object is kept as JSON text without its closing brace, so that
@@ -245,6 +256,13 @@ class DeskService {
   // answers false.
   Result<bool> StillTheirs(db::Connection& conn, const Op& op, const audit::AuditLog& audit,
                            const leak::LeakGuard& leak);
+  // In the journal's transaction, the lead `shown` put on the desk (its next)
+  // and `worked` then recorded an outcome for, both in this batch: one write
+  // of the lead (dealing::Materialise with the outcome) and one call log row,
+  // where showing and then recording write each twice. Their audit entries
+  // are still appended each at its place (RecordShow, RecordOutcome).
+  Status WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked,
+                             std::vector<int64_t>* stale);
   // Reads more leads ahead for these agents, in a read transaction begun
   // when the change count was `generation`; the number of leads added.
   size_t ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,

@@ -190,13 +190,13 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   // Anything the slow path would refuse or must decide itself.
   if (!ValidOutcome(req.outcome) || req.outcome == "do_not_call" || req.note.size() > 2000 ||
       req.request_id.size() > 100) {
-    return std::nullopt;
+    return Decline(Declined::kRequest);
   }
   const int64_t now = clock_.Now();
   if (req.outcome == "callback" && (!req.callback_at || *req.callback_at <= now))
-    return std::nullopt;
+    return Decline(Declined::kRequest);
   if (unfolded_.load() >= kMaxUnfolded) {
-    if (!may_wait) return std::nullopt;
+    if (!may_wait) return Decline(Declined::kBackPressure);
     std::unique_lock j(journal_mu_);
     journal_cv_.notify_all();
     drained_cv_.wait(j, [&] { return stop_ || unfolded_.load() < kMaxUnfolded / 2; });
@@ -205,7 +205,7 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   {
     std::lock_guard lock(desks_mu_);
     auto it = desks_.find(agent.user_id);
-    if (it == desks_.end()) return std::nullopt;
+    if (it == desks_.end()) return Decline(Declined::kNotInMemory);
     d = it->second;
   }
   // On the I/O thread never wait for the agent's mutex (a slow path of the
@@ -214,12 +214,12 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   if (may_wait) {
     lock.lock();
   } else if (!lock.try_lock()) {
-    return std::nullopt;
+    return Decline(Declined::kBusy);
   }
-  if (!d->state) return std::nullopt;
+  if (!d->state) return Decline(Declined::kNotInMemory);
   // No other write of this process may start between the check below and
   // the outcome's place in the journal (Database::TryEnterFastPath).
-  if (!db_.TryEnterFastPath()) return std::nullopt;
+  if (!db_.TryEnterFastPath()) return Decline(Declined::kBusy);
   struct Leave {
     db::Database& db;
     ~Leave() { db.LeaveFastPath(); }
@@ -228,7 +228,7 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   const uint64_t generation = db_.ChangeGeneration();
   if (d->state->generation != generation) {
     d->state.reset();
-    return std::nullopt;
+    return Decline(Declined::kChanged);
   }
   AgentState& st = *d->state;
   const Rules& rules = st.rules;
@@ -239,15 +239,16 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
     return answer();  // a retried post: the desk as it is now
   }
   const bool capped_low = st.open_capped && st.open - 1 < rules.low_stock + 1;
-  if (req.lead_id != st.current || now >= st.min_due || st.next.empty() || capped_low) {
-    return std::nullopt;
-  }
+  if (req.lead_id != st.current) return Decline(Declined::kRequest);
+  if (now >= st.min_due || capped_low) return Decline(Declined::kDue);
+  if (st.next.empty()) return Decline(Declined::kNoneAhead);
   Prefetched& p = st.next.front();
-  if (!Callable(rules, p.view.timezone, now)) return std::nullopt;
+  if (!Callable(rules, p.view.timezone, now)) return Decline(Declined::kDue);
   if (rules.leak.reveal_budget > 0) {
     while (!st.reveals.empty() && st.reveals.front() <= now - kRevealWindowS)
       st.reveals.pop_front();
-    if (static_cast<int64_t>(st.reveals.size()) >= rules.leak.reveal_budget) return std::nullopt;
+    if (static_cast<int64_t>(st.reveals.size()) >= rules.leak.reveal_budget)
+      return Decline(Declined::kDue);
   }
   const int64_t attempts = st.current_view.attempts;
   Op op{agent, req, now, attempts, EffectOf(req, attempts, rules, now), rules, p.entry, generation};
@@ -268,6 +269,7 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
     st.request_ids.insert(req.request_id);
   }
   std::string out = answer();
+  answered_[may_wait].fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard j(journal_mu_);
     journal_.push_back(std::move(op));
@@ -287,6 +289,30 @@ void DeskService::Sync() {
     spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
 }
 
+std::nullopt_t DeskService::Decline(Declined why) {
+  declined_[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+  return std::nullopt;
+}
+
+void DeskService::LogAnswers() {
+  // At most once a second, on the journal's thread: how outcomes were
+  // answered since the last line (from memory on the I/O thread, from memory
+  // on a worker, or why not from memory on the I/O thread).
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - answers_logged_at_ < std::chrono::seconds(1)) return;
+  answers_logged_at_ = now;
+  auto take = [](std::atomic<uint64_t>& n) { return n.exchange(0, std::memory_order_relaxed); };
+  auto why = [&](Declined d) { return take(declined_[static_cast<size_t>(d)]); };
+  spdlog::debug(
+      "event=desk_answers inline={} worker={} declined_request={} declined_back_pressure={} "
+      "declined_not_in_memory={} declined_busy={} declined_changed={} declined_due={} "
+      "declined_none_ahead={}",
+      take(answered_[0]), take(answered_[1]), why(Declined::kRequest), why(Declined::kBackPressure),
+      why(Declined::kNotInMemory), why(Declined::kBusy), why(Declined::kChanged),
+      why(Declined::kDue), why(Declined::kNoneAhead));
+}
+
 void DeskService::FoldLoop() {
   NameThread("dd-journal");
   RunInBackground();
@@ -299,6 +325,7 @@ void DeskService::FoldLoop() {
     lock.unlock();
     if (Status s = Fold(); !s.ok())
       spdlog::error("event=desk_fold_failed error=\"{}\"", s.error().internal);
+    LogAnswers();
     lock.lock();
   }
 }

@@ -17,6 +17,7 @@
 // prospects back onto the desk to follow it up. Thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -275,6 +276,20 @@ class DeskService {
   void PrefetchLoop();
   // Writes the journal in one transaction.
   Status Fold();
+  // Why TryOutcome left an outcome to the slow path (a worker's retry, or
+  // the slow path): counted for the debug log (LogAnswers).
+  enum class Declined {
+    kRequest,       // not for the fast path (DNC, a callback's time, not the lead on screen …)
+    kBackPressure,  // the journal holds kMaxUnfolded outcomes (the worker waits)
+    kNotInMemory,   // the agent's desk is not in memory
+    kBusy,          // the agent's mutex or the write gate is taken
+    kChanged,       // the database changed: the agent's memory is dropped
+    kDue,           // a callback or retry due, calling hours, the reveal budget, low stock
+    kNoneAhead,     // no lead read ahead
+    kCount
+  };
+  std::nullopt_t Decline(Declined why);
+  void LogAnswers();
 
   db::Database& db_;
   const Clock& clock_;
@@ -291,9 +306,12 @@ class DeskService {
   std::condition_variable drained_cv_;  // unfolded_ went down
   std::vector<Op> journal_;
   std::vector<Op> spare_;  // the journal's other buffer: Fold swaps them, keeping their capacity
-  std::unordered_set<int64_t> refill_;   // agents to read ahead for
-  std::condition_variable prefetch_cv_;  // refill_ is no longer empty
-  std::atomic<size_t> unfolded_{0};      // outcomes answered and not yet committed
+  std::unordered_set<int64_t> refill_;               // agents to read ahead for
+  std::condition_variable prefetch_cv_;              // refill_ is no longer empty
+  std::atomic<size_t> unfolded_{0};                  // outcomes answered and not yet committed
+  std::array<std::atomic<uint64_t>, 2> answered_{};  // from memory: [0] I/O thread, [1] worker
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(Declined::kCount)> declined_{};
+  std::chrono::steady_clock::time_point answers_logged_at_;  // the journal's thread only
   bool stop_ = false;
   std::mutex fold_mu_;  // one fold at a time
   // Leads shown from a queue whose lead_queue rows are left to sweep (the

@@ -438,6 +438,24 @@ describe('a lead shown and worked before the journal writes it', () => {
     assert.equal(d.lead, null, 'nothing else comes back')
     assert.equal((await agents(mgr)).j1.today.calls, 30 + back.length)
     await auditIntact(boss)
+
+    // The audit trail of one lead (the desk's entries are found through the
+    // call log, migrations/0010_audit_desk_targets.sql): both calls of a
+    // retried lead, each its reveal then its outcome, newest first; a page
+    // at a time.
+    const retried = back.at(-1)
+    const trail = async (q) => (await ok(boss.get(`/api/v1/audit?target=lead:${retried.id}&${q}`))).items
+    const all = await trail('limit=50')
+    assert.deepEqual(all.map((e) => [e.action, e.target, e.actor, e.detail.outcome ?? null]), [
+      ['lead.outcome', `lead:${retried.id}`, 'j1', 'not_interested'],
+      ['lead.reveal', `lead:${retried.id}`, 'j1', null],
+      ['lead.outcome', `lead:${retried.id}`, 'j1', 'no_answer'],
+      ['lead.reveal', `lead:${retried.id}`, 'j1', null],
+    ])
+    const first = await trail('limit=3')
+    assert.deepEqual(first.map((e) => e.id), all.slice(0, 3).map((e) => e.id))
+    assert.deepEqual((await trail(`limit=3&before_id=${first.at(-1).id}`)).map((e) => e.id), [all[3].id])
+    assert.deepEqual((await trail('limit=50&action=lead.reveal')).map((e) => e.id), [all[1].id, all[3].id])
   })
 })
 

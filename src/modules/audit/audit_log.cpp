@@ -1,5 +1,9 @@
 #include "modules/audit/audit_log.hpp"
 
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
 #include "core/crypto.hpp"
 
 namespace dd::audit {
@@ -142,48 +146,82 @@ Result<std::vector<StoredEntry>> AuditLog::List(db::Connection& conn, const List
   int limit = std::clamp(f.limit, 1, 500);
   // Only the conditions in use are added (fixed fragments, values bound), so
   // the indexes on actor, target and at can serve them.
-  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_log WHERE 1 = 1";
+  std::string where = " WHERE 1 = 1";
   db::Params params;
   if (f.before_id) {
-    sql += " AND id < ?";
+    where += " AND id < ?";
     params.emplace_back(*f.before_id);
   }
   if (!f.action.empty()) {  // a prefix, as a range on the action index
-    sql += " AND action >= ? AND action < ?";
+    where += " AND action >= ? AND action < ?";
     params.emplace_back(f.action);
     params.emplace_back(f.action + "\xf4\x8f\xbf\xbf");
   }
   if (!f.actor.empty()) {
-    sql += " AND actor = ?";
+    where += " AND actor = ?";
     params.emplace_back(f.actor);
   }
-  if (!f.target.empty()) {
-    std::string t = f.target;
-    if (t.back() == '*') t.pop_back();
-    if (f.target.back() == '*' || f.target.back() == ':') {
-      // A range on the index: target >= t AND target < t + U+10FFFF.
-      sql += " AND target >= ? AND target < ?";
-      params.emplace_back(t);
-      params.emplace_back(t + "\xf4\x8f\xbf\xbf");
-    } else {
-      sql += " AND target = ?";
-      params.emplace_back(t);
-    }
-  }
   if (f.from) {
-    sql += " AND at >= ?";
+    where += " AND at >= ?";
     params.emplace_back(*f.from);
   }
   if (f.to) {
-    sql += " AND at < ?";
+    where += " AND at < ?";
     params.emplace_back(*f.to);
   }
-  sql += " ORDER BY id DESC LIMIT ?";
-  params.emplace_back(limit);
-  DD_ASSIGN_OR_RETURN(auto rows, conn.Query(sql, params));
-  std::vector<StoredEntry> out;
-  out.reserve(rows.size());
-  for (const auto& r : rows) out.push_back(FromRow(r));
+  auto query = [&](const std::string& sql, db::Params p) -> Result<std::vector<StoredEntry>> {
+    p.emplace_back(limit);
+    DD_ASSIGN_OR_RETURN(auto rows,
+                        conn.Query("SELECT " + std::string(kColumns) + " FROM audit_log" + sql +
+                                       " ORDER BY id DESC LIMIT ?",
+                                   p));
+    std::vector<StoredEntry> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) out.push_back(FromRow(r));
+    return out;
+  };
+  if (f.target.empty()) return query(where, params);
+
+  // The target index leaves out the desk's reveals and outcomes
+  // (migrations/0010_audit_desk_targets.sql): a condition on the target
+  // uses it only with kNotDesk.
+  static const std::string kDesk = "('lead.reveal', 'lead.outcome')";
+  static const std::string kNotDesk = " AND action NOT IN " + kDesk;
+  std::string t = f.target;
+  if (t.back() == '*') t.pop_back();
+  if (f.target.back() == '*' || f.target.back() == ':') {
+    // A range on the index: target >= t AND target < t + U+10FFFF. Ranges
+    // that may hold a lead ("lead:", "le" …) keep the desk's entries: read
+    // newest first until enough match.
+    const bool leads = std::string_view("lead:").starts_with(t) || t.starts_with("lead:");
+    params.emplace_back(t);
+    params.emplace_back(t + "\xf4\x8f\xbf\xbf");
+    return query(where + " AND target >= ? AND target < ?" + (leads ? "" : kNotDesk), params);
+  }
+  db::Params others = params;
+  others.emplace_back(t);
+  DD_ASSIGN_OR_RETURN(auto out, query(where + " AND target = ?" + kNotDesk, others));
+  int64_t lead_id = 0;
+  const std::string_view id = std::string_view(t).substr(std::min(t.size(), size_t{5}));
+  if (!t.starts_with("lead:") || id.empty() ||
+      std::from_chars(id.data(), id.data() + id.size(), lead_id).ptr != id.data() + id.size()) {
+    return out;
+  }
+  // The lead's reveals and outcomes: those of its calls (by the call's agent,
+  // at the time it was shown or recorded, or the second after when the
+  // clock moved on between the two writes).
+  params.emplace_back(t);
+  params.emplace_back(lead_id);
+  DD_ASSIGN_OR_RETURN(
+      auto desk,
+      query(where + " AND target = ? AND action IN " + kDesk +
+                " AND id IN (SELECT a.id FROM call_log c JOIN audit_log a ON a.actor_id = "
+                "c.agent_id AND a.at IN (c.shown_at, c.shown_at + 1, c.outcome_at, "
+                "c.outcome_at + 1) WHERE c.lead_id = ?)",
+            params));
+  out.insert(out.end(), desk.begin(), desk.end());
+  std::sort(out.begin(), out.end(), [](const auto& x, const auto& y) { return x.id > y.id; });
+  if (out.size() > static_cast<size_t>(limit)) out.resize(static_cast<size_t>(limit));
   return out;
 }
 

@@ -17,7 +17,8 @@
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { mkdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import {
   addDepartment, addUsers, assertProblem, cliOk, importLeads, setSettings, startServer, tempDir, testClock, useServer,
   workThroughDesk, writeLeadsCsv,
@@ -30,7 +31,8 @@ const T0 = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000
 const clock = testClock(files, T0)
 const iso = (t) => new Date(t * 1000).toISOString()
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-const SERVE = ['--clock-file', clock.file, '--log-level', 'debug', '--scheduler-interval', '0']
+const serveArgs = (clk) => ['--clock-file', clk.file, '--log-level', 'debug', '--scheduler-interval', '0']
+const SERVE = serveArgs(clock)
 
 const DESK_KEYS = ['can_pull', 'lead', 'low_stock']
 const digits = (lead) => lead.phone.replace(/^\+86/, '')
@@ -87,10 +89,11 @@ function newCompany(tag) {
   return co
 }
 
-// A company on a server of its own for the enclosing describe().
-function company(tag, opts) {
+// A company on a server of its own for the enclosing describe(), on the
+// shared clock or on `clk`.
+function company(tag, opts, clk = clock) {
   const co = newCompany(tag)
-  co.srv = useServer({ args: SERVE, setup: (db) => setupCompany(db, co, opts) })
+  co.srv = useServer({ args: serveArgs(clk), setup: (db) => setupCompany(db, co, opts) })
   return co
 }
 
@@ -382,12 +385,10 @@ describe('every outcome answered is visible at once to others', () => {
 describe('a lead shown and worked before the journal writes it', () => {
   // A clock of its own: this test moves it, to bring back the retries and
   // the callback.
-  const own = testClock(tempDir('dialdeck-fast-clock-'), T0)
-  const co = newCompany('joined')
-  co.srv = useServer({
-    args: ['--clock-file', own.file, '--log-level', 'debug', '--scheduler-interval', '0'],
-    setup: (db) => setupCompany(db, co, { agents: ['j1'], batches: { j: 30 }, settings: { reveal_budget_per_hour: 0 } }),
-  })
+  const ownDir = join(files, 'joined-clock')
+  mkdirSync(ownDir)
+  const own = testClock(ownDir, T0)
+  const co = company('joined', { agents: ['j1'], batches: { j: 30 }, settings: { reveal_budget_per_hour: 0 } }, own)
 
   test('is written once with its outcome: the lead comes back as a retry or callback with its history, every call counted', async () => {
     const { srv } = co

@@ -368,11 +368,12 @@ Result<bool> DeskService::StillTheirs(db::Connection& conn, const Op& op,
   return false;
 }
 
-Status DeskService::WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked,
-                                        std::vector<int64_t>* stale) {
+Status DeskService::WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked) {
   const dealing::Worked w{worked.effect.status, worked.req.outcome, worked.effect.attempts,
                           worked.effect.next_at, worked.now};
-  DD_RETURN_IF_ERROR(dealing::Materialise(conn, {shown.next}, shown.now, stale, &w));
+  std::vector<int64_t> stale;
+  DD_RETURN_IF_ERROR(dealing::Materialise(conn, {shown.next}, shown.now, &stale, &w));
+  SweepLater(stale);
   static const std::string kInsert =
       std::string(
           "INSERT INTO call_log (outcome, note, outcome_at, callback_at, request_id, lead_id, "
@@ -483,9 +484,23 @@ Status DeskService::Fold() {
   audit::AuditLog audit(at, /*keep_head=*/true);
   leak::LeakGuard leak(at, audit);
   std::unordered_set<int64_t> stale;  // agents whose memory no longer matches
-  std::vector<const Op*> shown_by;    // per op: the op that showed its lead, in this batch
-  std::vector<bool> worked_later;     // per op: a later op works the lead it shows
-  std::unordered_map<int64_t, size_t> last_of;  // agent → its latest op so far
+  // Per op, the earlier op of the same agent that showed its lead, and
+  // whether a later op works the lead it shows (WriteShownAndWorked).
+  std::vector<const Op*> shown_by(ops.size(), nullptr);
+  std::vector<bool> worked_later(ops.size(), false);
+  {
+    std::unordered_map<int64_t, size_t> last_of;  // agent → its latest op so far
+    for (size_t k = 0; k < ops.size(); ++k) {
+      auto [it, first] = last_of.try_emplace(ops[k].agent.user_id, k);
+      if (first) continue;
+      if (ops[it->second].next.lead_id == ops[k].req.lead_id) {
+        shown_by[k] = &ops[it->second];
+        worked_later[it->second] = true;
+      }
+      it->second = k;
+    }
+  }
+  size_t joined = 0;
   db::NoAcquireHookScope no_hook;
   // First all at once; if one outcome fails, again with each in a savepoint
   // so that only it is lost (it should not: its lead was checked when it was
@@ -504,22 +519,7 @@ Status DeskService::Fold() {
       const bool coalesce = !savepoints && std::all_of(ops.begin(), ops.end(), [&](const Op& op) {
         return op.generation == generation;
       });
-      shown_by.assign(ops.size(), nullptr);
-      worked_later.assign(ops.size(), false);
-      if (coalesce) {
-        last_of.clear();
-        for (size_t k = 0; k < ops.size(); ++k) {
-          auto [it, first] = last_of.try_emplace(ops[k].agent.user_id, k);
-          if (!first) {
-            if (ops[it->second].next.lead_id == ops[k].req.lead_id) {
-              shown_by[k] = &ops[it->second];
-              worked_later[it->second] = true;
-            }
-            it->second = k;
-          }
-        }
-      }
-      std::vector<int64_t> swept_later;
+      joined = 0;
       for (size_t k = 0; k < ops.size(); ++k) {
         const Op& op = ops[k];
         const int64_t uid = op.agent.user_id;
@@ -542,15 +542,19 @@ Status DeskService::Fold() {
           }
         }
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("SAVEPOINT desk_op"));
+        const Op* shown = coalesce ? shown_by[k] : nullptr;
         Status one;
-        if (shown_by[k]) one = WriteShownAndWorked(*conn, *shown_by[k], op, &swept_later);
+        if (shown) {
+          one = WriteShownAndWorked(*conn, *shown, op);
+          ++joined;
+        }
         if (one.ok()) {
           one = RecordOutcome(*conn, op.agent, op.req, op.attempts_before, op.effect, op.now, audit,
-                              leak, op.rules, true, op.check_fast, shown_by[k] != nullptr);
+                              leak, op.rules, true, op.check_fast, shown != nullptr);
         }
         if (one.ok()) {
           one = RecordShow(*conn, op.agent, op.next.lead_id, &op.next, op.now, audit,
-                           !worked_later[k]);
+                           !(coalesce && worked_later[k]));
         }
         if (!one.ok()) {
           if (!savepoints) return one;
@@ -563,10 +567,6 @@ Status DeskService::Fold() {
         if (savepoints) DD_RETURN_IF_ERROR(conn->Exec("RELEASE desk_op"));
       }
       us_ops = since();
-      if (!swept_later.empty()) {
-        std::lock_guard lock(stale_mu_);
-        stale_.insert(stale_.end(), swept_later.begin(), swept_later.end());
-      }
       return dealing::SweepStale(*conn, sweep);
     });
   };
@@ -589,8 +589,6 @@ Status DeskService::Fold() {
     spare_.swap(ops);
   }
   drained_cv_.notify_all();
-  const size_t joined = static_cast<size_t>(
-      std::count_if(shown_by.begin(), shown_by.end(), [](auto* p) { return p; }));
   spdlog::debug("event=desk_fold ops={} joined={} swept={} begin_us={} ops_us={} us={} cpu_us={}",
                 count, joined, sweep.size(), us_begin, us_ops - us_begin, since(),
                 ThreadCpuMicros() - cpu0);

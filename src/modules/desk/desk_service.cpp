@@ -118,26 +118,28 @@ Result<bool> DeskService::Paused(db::Connection& conn, const Actor& agent) {
 Status DeskService::RecordShow(db::Connection& conn, const Actor& agent, int64_t id,
                                const dealing::Queued* queued, int64_t now,
                                const audit::AuditLog& audit, bool write) {
-  if (write && queued) {
-    // With a journal, its lead_queue row is swept later by the journal's
-    // writer, with many others (lead_queue.hpp).
-    const bool defer = folder_.joinable();
-    std::vector<int64_t> stale;
-    DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now, defer ? &stale : nullptr));
-    if (defer) {
-      std::lock_guard lock(stale_mu_);
-      stale_.insert(stale_.end(), stale.begin(), stale.end());
-    }
-  } else if (write) {
-    DD_RETURN_IF_ERROR(conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
-                                 {agent.user_id, now, id}));
-  }
   if (write) {
+    if (!queued) {
+      DD_RETURN_IF_ERROR(
+          conn.Exec("UPDATE leads SET current_agent_id = ?, shown_at = ? WHERE id = ?",
+                    {agent.user_id, now, id}));
+    } else if (folder_.joinable()) {
+      std::vector<int64_t> stale;
+      DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now, &stale));
+      SweepLater(stale);
+    } else {
+      DD_RETURN_IF_ERROR(dealing::Materialise(conn, {*queued}, now));
+    }
     DD_RETURN_IF_ERROR(
         conn.Exec("INSERT INTO call_log (lead_id, agent_id, shown_at) VALUES (?, ?, ?)",
                   {id, agent.user_id, now}));
   }
   return audit.Append(conn, audit::Entry::By(agent, "lead.reveal", "lead:" + std::to_string(id)));
+}
+
+void DeskService::SweepLater(const std::vector<int64_t>& lead_ids) {
+  std::lock_guard lock(stale_mu_);
+  stale_.insert(stale_.end(), lead_ids.begin(), lead_ids.end());
 }
 
 DeskService::Effect DeskService::EffectOf(const OutcomeRequest& req, int64_t attempts,

@@ -262,8 +262,10 @@ class DeskService {
   // of the lead (dealing::Materialise with the outcome) and one call log row,
   // where showing and then recording write each twice. Their audit entries
   // are still appended each at its place (RecordShow, RecordOutcome).
-  Status WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked,
-                             std::vector<int64_t>* stale);
+  Status WriteShownAndWorked(db::Connection& conn, const Op& shown, const Op& worked);
+  // With a journal, the lead_queue rows of leads shown are left for its
+  // writer to sweep, with many others (lead_queue.hpp).
+  void SweepLater(const std::vector<int64_t>& lead_ids);
   // Reads more leads ahead for these agents, in a read transaction begun
   // when the change count was `generation`; the number of leads added.
   size_t ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,

@@ -201,9 +201,13 @@ Result<std::vector<StoredEntry>> AuditLog::List(db::Connection& conn, const List
   db::Params others = params;
   others.emplace_back(t);
   DD_ASSIGN_OR_RETURN(auto out, query(where + " AND target = ?" + kNotDesk, others));
+  // Only a lead's target, and an action filter the desk's actions pass, can
+  // add the desk's entries.
+  const bool desk_action = std::string_view("lead.reveal").starts_with(f.action) ||
+                           std::string_view("lead.outcome").starts_with(f.action);
   int64_t lead_id = 0;
   const std::string_view id = std::string_view(t).substr(std::min(t.size(), size_t{5}));
-  if (!t.starts_with("lead:") || id.empty() ||
+  if (!desk_action || !t.starts_with("lead:") || id.empty() ||
       std::from_chars(id.data(), id.data() + id.size(), lead_id).ptr != id.data() + id.size()) {
     return out;
   }

@@ -4,10 +4,12 @@
 // each sees the writes of those before it, and ungrouped write transactions
 // (WithTransaction) running beside them are serialised with them.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -232,6 +234,112 @@ TEST_F(GroupCommitTest, AcquireHookRunsOutsideWritesOnly) {
     EXPECT_EQ(calls, 3);
   }
   db_->SetAcquireHook(nullptr);
+}
+
+
+// The WAL checkpointer copies the WAL into the database file once enough of
+// it is new, not after every commit: under steady load a reader always holds
+// a snapshot in the WAL, so it starts over only at a RESTART, and a
+// checkpoint per commit (as when the WAL's size alone decided) copied and
+// synced the same hot pages again and again. The WAL-index (the -shm file)
+// says how far the checkpoints got (nBackfill, after its two 48-byte headers).
+// A database of 512-byte pages keeps the WAL of the test small.
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testdb::FreshDir("dd_ckpt_");
+    path_ = (dir_ / "t.db").string();
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw,
+                           "PRAGMA page_size=512; PRAGMA journal_mode=WAL; "
+                           "CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    db_ = testdb::OpenDb(dir_, false);
+    ASSERT_TRUE(db_);
+    ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &reader_, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  }
+  void TearDown() override {
+    sqlite3_close(reader_);
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  void Write(const std::string& sql) {
+    auto conn = db_->Acquire();
+    ASSERT_TRUE(conn.ok());
+    ASSERT_TRUE((*conn)->Exec(sql).ok()) << sql;
+  }
+  // The reader takes a snapshot of the database as it is now (and lets go
+  // of the one before), as the desk's read-ahead does all the time.
+  void ReadAgain() {
+    sqlite3_exec(reader_, "COMMIT", nullptr, nullptr, nullptr);
+    ASSERT_EQ(sqlite3_exec(reader_, "BEGIN; SELECT count(*) FROM t;", nullptr, nullptr, nullptr),
+              SQLITE_OK);
+  }
+  uint32_t Shm(off_t offset) {
+    std::ifstream f(path_ + "-shm", std::ios::binary);
+    f.seekg(offset);
+    uint32_t v = 0;
+    f.read(reinterpret_cast<char*>(&v), sizeof v);
+    return v;
+  }
+  uint32_t Frames() { return Shm(16); }  // mxFrame, in the WAL-index header
+  uint32_t Copied() { return Shm(96); }  // nBackfill
+  bool AllCopiedWithin(std::chrono::seconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (Copied() == Frames()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<Database> db_;
+  sqlite3* reader_ = nullptr;
+};
+
+TEST_F(CheckpointTest, CopiesOnceEnoughIsNewNotAfterEveryCommit) {
+  // A reader's snapshot in the WAL keeps it from starting over, then an
+  // import-sized commit (about 20,000 pages) is copied soon after.
+  Write("INSERT INTO t (b) VALUES (x'00')");
+  ReadAgain();
+  Write("INSERT INTO t (b) VALUES (zeroblob(10000000))");
+  const uint32_t big = Frames();
+  ASSERT_GT(big, 16000u);
+  ReadAgain();
+  Write("INSERT INTO t (b) VALUES (x'00')");
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (Copied() < big && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_EQ(Copied(), big);
+  // Small commits, each a page or two, with the reader moving on after each:
+  // none is worth a checkpoint of its own.
+  for (int i = 0; i < 30; ++i) {
+    Write("INSERT INTO t (b) VALUES (x'00')");
+    ReadAgain();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_EQ(Copied(), big) << "checkpoint after small commit " << i;
+  }
+  EXPECT_GT(Frames(), big + 30);  // the WAL went on growing
+  // Once enough is new again, it is copied.
+  sqlite3_exec(reader_, "COMMIT", nullptr, nullptr, nullptr);
+  Write("INSERT INTO t (b) VALUES (zeroblob(10000000))");
+  EXPECT_TRUE(AllCopiedWithin(std::chrono::seconds(10)));
+  EXPECT_GT(Copied(), big + 16000);
+}
+
+// What is left to copy when the writes pause (an import, then quiet) reaches
+// the database file within about a second or two.
+TEST_F(CheckpointTest, CopiesWhatIsLeftWhenWritesPause) {
+  Write("INSERT INTO t (b) VALUES (zeroblob(100000))");
+  ASSERT_GT(Frames(), 100u);
+  ASSERT_LT(Copied(), Frames());
+  EXPECT_TRUE(AllCopiedWithin(std::chrono::seconds(5)));
 }
 
 }  // namespace

@@ -18,6 +18,12 @@ using nlohmann::json;
 // Leads read ahead per agent, and the level under which more are read.
 constexpr size_t kPrefetch = 64;
 constexpr size_t kRefillBelow = kPrefetch * 3 / 4;
+// Read by the slow path itself (Load, inside its write transaction, which
+// holds every other writer off): the rest comes from the read-ahead thread,
+// outside it. Reading all kPrefetch there made each slow outcome cost ~64
+// lead reads under the write lock, so that an overloaded desk falling back
+// on the slow path starved the journal and the read-ahead further.
+constexpr size_t kLoadAhead = 8;
 // The journal is written this often, or as soon as it holds kFoldBatch.
 // Under load a larger batch writes fewer pages per outcome: the pages each
 // agent's queue, index entries and the logs' tails share are written once
@@ -172,7 +178,7 @@ Result<std::optional<DeskService::AgentState>> DeskService::Load(db::Connection&
                                                  {agent.user_id, clock_.Now() - kRevealWindowS}));
     for (const auto& r : reveals) d.reveals.push_back(r.Int(0));
   }
-  DD_RETURN_IF_ERROR(ReadAhead(conn, agent.user_id, kPrefetch, &d.next, &d.last_slot));
+  DD_RETURN_IF_ERROR(ReadAhead(conn, agent.user_id, kLoadAhead, &d.next, &d.last_slot));
   return std::optional<AgentState>(std::move(d));
 }
 
@@ -181,7 +187,14 @@ void DeskService::Install(int64_t agent_id, uint64_t epoch, std::optional<AgentS
   auto d = DeskOf(agent_id);
   std::lock_guard lock(d->mu);
   if (d->epoch != epoch) return;  // another slow path for this agent started since
+  const bool refill = state->next.size() < kRefillBelow;
   d->state = std::move(state);
+  if (refill) RequestRefill(agent_id);
+}
+
+void DeskService::RequestRefill(int64_t agent_id) {
+  std::lock_guard j(journal_mu_);
+  if (refill_.insert(agent_id).second && refill_.size() == 1) prefetch_cv_.notify_one();
 }
 
 std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const OutcomeRequest& req,

@@ -61,8 +61,9 @@ bool ValidOutcome(std::string_view o);
 // The fast path (desk_fast.cpp). The slow path above runs every request as
 // one write transaction and reads the agent's queue, its lead and its
 // history each time (about 25 statements an outcome). Once it has shown an
-// agent a lead, it also reads the next leads of that agent's queue ahead
-// (kPrefetch, views ready to send) into memory. An outcome for the lead on
+// agent a lead, it also reads the next few leads of that agent's queue
+// ahead (kLoadAhead, views ready to send) into memory, and the read-ahead
+// thread tops them up to kPrefetch outside the write. An outcome for the lead on
 // screen is then answered from memory when nothing else needs deciding (no
 // callback or retry due, the next lead callable, within the reveal budget,
 // not do_not_call), and its writes (the outcome, the next lead shown, their
@@ -243,6 +244,7 @@ class DeskService {
                                          const Rules& rules, int64_t current);
   // After the slow path's commit, unless another began since `epoch`.
   void Install(int64_t agent_id, uint64_t epoch, std::optional<AgentState>&& state);
+  void RequestRefill(int64_t agent_id);  // wakes the read-ahead for the agent
   // Reads up to `count` of the agent's queued leads after *last_slot into
   // `out`, and moves *last_slot on.
   Status ReadAhead(db::Connection& conn, int64_t agent_id, size_t count,

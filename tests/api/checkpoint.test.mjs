@@ -6,17 +6,20 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { addUser, sqlite, tempDir, useServer, writeLeadsCsv } from './helpers.mjs'
+import { addUser, tempDir, useServer, writeLeadsCsv } from './helpers.mjs'
 
 const dir = tempDir('dialdeck-ckpt-')
 after(() => rmSync(dir, { recursive: true, force: true }))
 
-// The leads in the database file alone, read from a copy without its WAL.
+// The leads in the database file alone, read from a copy without its WAL;
+// -1 when the copy was torn by a checkpoint writing the file meanwhile.
 function leadsInFile(db) {
   const copy = join(dir, `copy-${Date.now()}.db`)
   copyFileSync(db, copy)
-  const n = Number(sqlite(copy, 'SELECT count(*) FROM leads').trim())
+  const r = spawnSync('sqlite3', [copy, 'SELECT count(*) FROM leads'], { encoding: 'utf8', timeout: 10_000 })
+  const n = r.status === 0 ? Number(r.stdout.trim()) : -1
   rmSync(copy, { force: true })
   rmSync(`${copy}-wal`, { force: true })
   rmSync(`${copy}-shm`, { force: true })

@@ -22,8 +22,15 @@ constexpr size_t kRefillBelow = kPrefetch * 3 / 4;
 // holds every other writer off): the rest comes from the read-ahead thread,
 // outside it. Reading all kPrefetch there made each slow outcome cost ~64
 // lead reads under the write lock, so that an overloaded desk falling back
-// on the slow path starved the journal and the read-ahead further.
-constexpr size_t kLoadAhead = 8;
+// on the slow path starved the journal and the read-ahead further. 16 keep
+// a burst of outcomes right after (posts retried at once) in memory while
+// the read-ahead catches up.
+constexpr size_t kLoadAhead = 16;
+// Read per agent in one round of the read-ahead thread; an agent still below
+// kRefillBelow waits for the next round. Many agents loaded at once (a
+// morning's first desks) are each topped up a little soon rather than some
+// fully and the last ones after all the others.
+constexpr size_t kReadAheadStep = 16;
 // The journal is written this often, or as soon as it holds kFoldBatch.
 // Under load a larger batch writes fewer pages per outcome: the pages each
 // agent's queue, index entries and the logs' tails share are written once
@@ -446,7 +453,7 @@ size_t DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<
       if (!d->state || d->state->generation != generation) continue;
       epoch = d->epoch;
       from = last = d->state->last_slot;
-      want = kPrefetch - std::min(kPrefetch, d->state->next.size());
+      want = std::min(kReadAheadStep, kPrefetch - std::min(kPrefetch, d->state->next.size()));
     }
     Status r = ReadAhead(conn, agent_id, want, &more, &last);
     std::lock_guard lock(d->mu);
@@ -461,6 +468,8 @@ size_t DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<
     added += more.size();
     for (auto& p : more) d->state->next.push_back(std::move(p));
     d->state->last_slot = last;
+    // More to read (unless the queue ran out).
+    if (more.size() == want && d->state->next.size() < kRefillBelow) RequestRefill(agent_id);
   }
   return added;
 }

@@ -594,21 +594,14 @@ class Checkpointer {
     cv_.notify_all();
   }
 
-  void Loop() {
-    NameThread("dd-checkpoint");
-    {
-      std::unique_lock lock(mu_);
-      while (!cv_.wait_for(lock, kIdle, [&] { return stop_ || pending_; }) &&
-             commits_.load() == 0) {
-      }
-      if (stop_) return;
-    }
+  // The connection, opened for the first checkpoint; nullptr if it cannot be.
+  static sqlite3* Open(const std::string& path) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) !=
         SQLITE_OK) {
       spdlog::warn("event=checkpointer_open_failed");
       sqlite3_close_v2(db);
-      return;
+      return nullptr;
     }
     // Polled finely, as the writers do: sqlite3_busy_timeout backs off to
     // sleeps of 100 ms, and a RESTART waiting for a reader to finish holds
@@ -617,8 +610,14 @@ class Checkpointer {
     // A connection is in WAL mode (and can checkpoint) once it has read the
     // database; before that sqlite3_wal_checkpoint_v2 does nothing.
     sqlite3_exec(db, "PRAGMA journal_mode", nullptr, nullptr, nullptr);
+    return db;
+  }
+
+  void Loop() {
+    NameThread("dd-checkpoint");
+    sqlite3* db = nullptr;
     std::unique_lock lock(mu_);
-    uint64_t seen = commits_.load(), idle_at = 0;
+    uint64_t seen = 0, idle_at = 0;
     for (;;) {
       // A request, or a pause in the writes (kIdle without a commit) with
       // pages left to copy: an import's pages reach the file soon after it,
@@ -633,6 +632,7 @@ class Checkpointer {
       if (stop_) break;
       pending_ = false;
       lock.unlock();
+      if (!db && !(db = Open(path_))) return;
       int log = 0, done = 0;
       int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
       if (rc == SQLITE_OK && log >= kRestartPages) {

@@ -236,7 +236,6 @@ TEST_F(GroupCommitTest, AcquireHookRunsOutsideWritesOnly) {
   db_->SetAcquireHook(nullptr);
 }
 
-
 // The WAL checkpointer copies the WAL into the database file once enough of
 // it is new, not after every commit: under steady load a reader always holds
 // a snapshot in the WAL, so it starts over only at a RESTART, and a

@@ -201,6 +201,10 @@ void DeskService::Install(int64_t agent_id, uint64_t epoch, std::optional<AgentS
 
 void DeskService::RequestRefill(int64_t agent_id) {
   std::lock_guard j(journal_mu_);
+  QueueRefill(agent_id);
+}
+
+void DeskService::QueueRefill(int64_t agent_id) {
   if (refill_.insert(agent_id).second && refill_.size() == 1) prefetch_cv_.notify_one();
 }
 
@@ -294,10 +298,7 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
     std::lock_guard j(journal_mu_);
     journal_.push_back(std::move(op));
     ++unfolded_;
-    if (st.next.size() < kRefillBelow && refill_.insert(agent.user_id).second &&
-        refill_.size() == 1) {
-      prefetch_cv_.notify_one();
-    }
+    if (st.next.size() < kRefillBelow) QueueRefill(agent.user_id);
     if (journal_.size() >= kFoldBatch) journal_cv_.notify_one();
   }
   return out;

@@ -244,7 +244,9 @@ class DeskService {
                                          const Rules& rules, int64_t current);
   // After the slow path's commit, unless another began since `epoch`.
   void Install(int64_t agent_id, uint64_t epoch, std::optional<AgentState>&& state);
-  void RequestRefill(int64_t agent_id);  // wakes the read-ahead for the agent
+  // Wakes the read-ahead for the agent; QueueRefill with journal_mu_ held.
+  void RequestRefill(int64_t agent_id);
+  void QueueRefill(int64_t agent_id);
   // Reads up to `count` of the agent's queued leads after *last_slot into
   // `out`, and moves *last_slot on.
   Status ReadAhead(db::Connection& conn, int64_t agent_id, size_t count,

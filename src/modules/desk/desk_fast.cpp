@@ -241,6 +241,17 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
     return Decline(Declined::kBusy);
   }
   if (!d->state) return Decline(Declined::kNotInMemory);
+  if (may_wait && d->state->next.empty()) {
+    // Nothing read ahead (the read-ahead thread, in the background, fell
+    // behind): a worker reads a few now, outside any write, rather than
+    // leave the outcome to the slow path, whose write transaction would
+    // hold the journal off and, under load, make more agents run dry.
+    lock.unlock();
+    read_inline_.fetch_add(1, std::memory_order_relaxed);
+    ReadAheadNow({agent.user_id});
+    lock.lock();
+    if (!d->state) return Decline(Declined::kNotInMemory);
+  }
   // No other write of this process may start between the check below and
   // the outcome's place in the journal (Database::TryEnterFastPath).
   if (!db_.TryEnterFastPath()) return Decline(Declined::kBusy);
@@ -328,10 +339,10 @@ void DeskService::LogAnswers() {
   spdlog::debug(
       "event=desk_answers inline={} worker={} declined_request={} declined_back_pressure={} "
       "declined_not_in_memory={} declined_busy={} declined_changed={} declined_due={} "
-      "declined_none_ahead={}",
+      "declined_none_ahead={} read_inline={}",
       take(answered_[0]), take(answered_[1]), why(Declined::kRequest), why(Declined::kBackPressure),
       why(Declined::kNotInMemory), why(Declined::kBusy), why(Declined::kChanged),
-      why(Declined::kDue), why(Declined::kNoneAhead));
+      why(Declined::kDue), why(Declined::kNoneAhead), take(read_inline_));
 }
 
 void DeskService::FoldLoop() {
@@ -419,22 +430,25 @@ void DeskService::PrefetchLoop() {
     std::unordered_set<int64_t> agents;
     agents.swap(refill_);
     lock.unlock();
-    {
-      db::NoAcquireHookScope no_hook;  // reads only: the journal need not be written first
-      const uint64_t generation = db_.ChangeGeneration();
-      size_t added = 0;
-      auto conn = db_.Acquire();
-      Status s = conn.ok() ? db::WithTransaction(**conn, false,
-                                                 [&]() -> Status {
-                                                   added = ReadAheadFor(**conn, agents, generation);
-                                                   return {};
-                                                 })
-                           : conn.error();
-      if (!s.ok()) spdlog::warn("event=desk_read_ahead_failed error=\"{}\"", s.error().internal);
-      spdlog::debug("event=desk_read_ahead agents={} leads={}", agents.size(), added);
-    }
+    const size_t added = ReadAheadNow(agents);
+    spdlog::debug("event=desk_read_ahead agents={} leads={}", agents.size(), added);
     lock.lock();
   }
+}
+
+size_t DeskService::ReadAheadNow(const std::unordered_set<int64_t>& agents) {
+  db::NoAcquireHookScope no_hook;  // reads only: the journal need not be written first
+  const uint64_t generation = db_.ChangeGeneration();
+  size_t added = 0;
+  auto conn = db_.Acquire();
+  Status s = conn.ok() ? db::WithTransaction(**conn, false,
+                                             [&]() -> Status {
+                                               added = ReadAheadFor(**conn, agents, generation);
+                                               return {};
+                                             })
+                       : conn.error();
+  if (!s.ok()) spdlog::warn("event=desk_read_ahead_failed error=\"{}\"", s.error().internal);
+  return added;
 }
 
 size_t DeskService::ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,

@@ -274,6 +274,9 @@ class DeskService {
   // when the change count was `generation`; the number of leads added.
   size_t ReadAheadFor(db::Connection& conn, const std::unordered_set<int64_t>& agents,
                       uint64_t generation);
+  // ReadAheadFor in a read transaction of its own: the read-ahead thread's
+  // round, or a worker's for an agent with nothing read ahead (TryOutcome).
+  size_t ReadAheadNow(const std::unordered_set<int64_t>& agents);
   void FoldLoop();
   // Reads ahead for the agents in refill_, on a thread of its own beside the
   // journal's writer: leads still queued are written by no one meanwhile
@@ -316,6 +319,7 @@ class DeskService {
   std::condition_variable prefetch_cv_;              // refill_ is no longer empty
   std::atomic<size_t> unfolded_{0};                  // outcomes answered and not yet committed
   std::array<std::atomic<uint64_t>, 2> answered_{};  // from memory: [0] I/O thread, [1] worker
+  std::atomic<uint64_t> read_inline_{0};             // reads ahead by a worker (TryOutcome)
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Declined::kCount)> declined_{};
   std::chrono::steady_clock::time_point answers_logged_at_;  // the journal's thread only
   bool stop_ = false;

@@ -39,18 +39,33 @@ Result<std::unique_ptr<App>> App::Open(const AppOptions& opts, std::unique_ptr<C
   return app;
 }
 
+namespace {
+
+std::optional<std::string_view> BearerToken(const http::Request& req) {
+  std::string_view authz = req.Header("authorization");
+  if (authz.size() > 7 && (authz.starts_with("Bearer ") || authz.starts_with("bearer ")))
+    return authz.substr(7);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::unique_ptr<http::Router> App::MakeRouter() {
   http::Authenticator auth = [this](const http::Request& req) -> Result<std::optional<Actor>> {
-    std::string_view authz = req.Header("authorization");
-    if (authz.size() > 7 && (authz.starts_with("Bearer ") || authz.starts_with("bearer "))) {
-      return accounts_->AuthenticateToken(std::string(authz.substr(7)), req.remote_ip);
-    }
+    if (auto token = BearerToken(req))
+      return accounts_->AuthenticateToken(std::string(*token), req.remote_ip);
     std::string cookie = req.Cookie(http::kSessionCookie);
     if (cookie.empty()) return std::optional<Actor>();
     return accounts_->AuthenticateSession(cookie, req.remote_ip);
   };
+  // Tokens may be touched at every lookup: a worker looks them up.
+  http::ReadOnlyAuthenticator read_only = [this](const http::Request& req) -> std::optional<Actor> {
+    if (BearerToken(req)) return std::nullopt;
+    return accounts_->SessionWithoutWriting(req.Cookie(http::kSessionCookie), req.remote_ip);
+  };
   return std::make_unique<http::Router>(Routes(), std::move(auth),
-                                        http::RouterOptions{opts_.json_body_limit, opts_.tls});
+                                        http::RouterOptions{opts_.json_body_limit, opts_.tls},
+                                        std::move(read_only));
 }
 
 }  // namespace dd::app

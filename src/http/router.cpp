@@ -104,8 +104,12 @@ std::optional<int64_t> RouteContext::QueryInt(std::string_view name) const {
   return n;
 }
 
-Router::Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts)
-    : routes_(std::move(routes)), auth_(std::move(auth)), opts_(opts) {
+Router::Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts,
+               ReadOnlyAuthenticator read_only)
+    : routes_(std::move(routes)),
+      auth_(std::move(auth)),
+      opts_(opts),
+      read_only_(std::move(read_only)) {
   for (const auto& f : embed::web_assets()) assets_.emplace(f.path, f.data);
   for (const auto& r : routes_) patterns_.push_back(Split(r.pattern));
 }
@@ -181,18 +185,23 @@ Response Router::Handle(Request& req) const {
   return res;
 }
 
-std::optional<Response> Router::Admit(const Route& route, RouteContext& ctx) const {
+std::optional<Response> Router::Admit(const Route& route, RouteContext& ctx,
+                                      std::optional<Actor> known) const {
   if (route.permission == Permission::kPublic) return std::nullopt;
   const Request& req = ctx.req;
   const std::string& lang = ctx.lang;
-  auto actor = auth_(req);
-  if (!actor.ok()) return ProblemResponse(actor.error(), lang);
-  if (!actor->has_value()) {
-    Response r = ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
-    r.SetHeader("WWW-Authenticate", "Bearer realm=\"dialdeck\"");
-    return r;
+  if (known) {
+    ctx.actor = std::move(known);
+  } else {
+    auto actor = auth_(req);
+    if (!actor.ok()) return ProblemResponse(actor.error(), lang);
+    if (!actor->has_value()) {
+      Response r = ProblemResponse(Error(ErrorCode::kUnauthenticated, "unauthenticated"), lang);
+      r.SetHeader("WWW-Authenticate", "Bearer realm=\"dialdeck\"");
+      return r;
+    }
+    ctx.actor = std::move(**actor);
   }
-  ctx.actor = std::move(**actor);
   const Actor& a = *ctx.actor;
   if (a.via_cookie && IsUnsafe(req.method) &&
       !crypto::SafeEqual(req.Header("x-csrf-token"), a.csrf_token)) {
@@ -218,7 +227,13 @@ std::optional<Response> Router::TryInline(Request& req) const {
   const std::string& lang = ctx.lang;
   Response res;
   try {
-    if (auto refused = Admit(*route, ctx)) {
+    // A caller known without writing; one whose session is due a write
+    // (its touch) goes to a worker.
+    std::optional<Actor> known;
+    if (route->permission != Permission::kPublic) {
+      if (!read_only_ || !(known = read_only_(req))) return std::nullopt;
+    }
+    if (auto refused = Admit(*route, ctx, std::move(known))) {
       res = std::move(*refused);
     } else {
       auto result = route->try_inline(ctx);

@@ -55,6 +55,11 @@ struct Route {
 
 // Who is calling: the session cookie or the Bearer token of a request.
 using Authenticator = std::function<Result<std::optional<Actor>>(const Request&)>;
+// The same without writing, for answers on the I/O thread (a write would wait
+// there for the write lock, and every connection with it): nullopt when the
+// caller cannot be known so (the request then goes to a worker, which may
+// write, e.g. a session's last_seen_at).
+using ReadOnlyAuthenticator = std::function<std::optional<Actor>(const Request&)>;
 
 struct RouterOptions {
   size_t json_body_limit = 1 << 20;
@@ -63,7 +68,9 @@ struct RouterOptions {
 
 class Router final : public Handler {
  public:
-  Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts);
+  // Without `read_only`, no route that needs a caller is answered inline.
+  Router(std::vector<Route> routes, Authenticator auth, RouterOptions opts,
+         ReadOnlyAuthenticator read_only = nullptr);
 
   size_t BodyLimit(std::string_view method, std::string_view target) const override;
   // The web app's files and the routes declared quick.
@@ -82,9 +89,11 @@ class Router final : public Handler {
   // The route a request line ("/path?query") goes to, if any.
   const Route* RouteFor(std::string_view method, std::string_view target) const;
   Response Dispatch(Request& req, const std::string& lang) const;
-  // Authentication, CSRF, the forced password change and the route's
-  // permission: an error answer, or nullopt to go on (ctx.actor set).
-  std::optional<Response> Admit(const Route& route, RouteContext& ctx) const;
+  // Authentication (unless the caller is `known`), CSRF, the forced password
+  // change and the route's permission: an error answer, or nullopt to go on
+  // (ctx.actor set).
+  std::optional<Response> Admit(const Route& route, RouteContext& ctx,
+                                std::optional<Actor> known = std::nullopt) const;
   std::string AllowedMethods(std::string_view path) const;
   Response ServeStatic(const Request& req, const std::string& lang) const;
   void Finalize(Response& res, bool tls, bool is_api) const;
@@ -93,6 +102,7 @@ class Router final : public Handler {
   std::vector<std::vector<std::string_view>> patterns_;  // routes_[i].pattern split at '/'
   Authenticator auth_;
   RouterOptions opts_;
+  ReadOnlyAuthenticator read_only_;
   std::unordered_map<std::string_view, std::string_view> assets_;
 };
 

@@ -170,6 +170,49 @@ TEST_F(RouterTest, BodyLimitsFollowTheRoute) {
   EXPECT_EQ(Body(r)["code"], "body_too_large");
 }
 
+// Answers on the I/O thread know the caller without writing: one that only
+// the full authenticator (which may write) can admit goes to a worker, and
+// that authenticator is never called inline.
+TEST(RouterInlineTest, CallerKnownWithoutWritingOrAWorker) {
+  int full_checks = 0;
+  auto inline_answer = [](RouteContext& c) -> std::optional<Result<Response>> {
+    return Result<Response>(Response::Json(200, {{"by", c.actor_ref().username}}));
+  };
+  auto worker_answer = [](RouteContext&) -> Result<Response> { return Response::NoContent(); };
+  Router router(
+      {{"POST", "/api/v1/desk/outcome", Permission::kDesk, 0, worker_answer, false, inline_answer}},
+      [&](const Request&) -> Result<std::optional<Actor>> {
+        ++full_checks;
+        return std::optional<Actor>();
+      },
+      RouterOptions{},
+      [](const Request& req) -> std::optional<Actor> {
+        if (req.Cookie(kSessionCookie) != "known") return std::nullopt;
+        Actor a;
+        a.username = "known";
+        a.role = Role::kAgent;
+        a.via_cookie = true;
+        a.csrf_token = "tok";
+        return a;
+      });
+  auto post = [&](std::string who, std::string csrf) {
+    Request r = Make("POST", "/api/v1/desk/outcome", "{}");
+    r.headers.emplace_back("cookie", "dd_session=" + who);
+    r.headers.emplace_back("x-csrf-token", csrf);
+    return router.TryInline(r);
+  };
+  auto hit = post("known", "tok");
+  ASSERT_TRUE(hit.has_value());
+  EXPECT_EQ(hit->status, 200);
+  EXPECT_EQ(json::parse(hit->body)["by"], "known");
+  // The rules still apply to a caller known so.
+  auto forged = post("known", "wrong");
+  ASSERT_TRUE(forged.has_value());
+  EXPECT_EQ(forged->status, 403);
+  EXPECT_FALSE(post("stale", "tok").has_value());
+  EXPECT_EQ(full_checks, 0);
+}
+
 TEST(RequestTest, CookieAndQueryParsing) {
   Request r = Make("GET", "/x?name=%E5%BC%A0+san&empty=&n=5");
   r.headers.emplace_back("cookie", "theme=dark; dd_session=abc=def; other=1");

@@ -297,8 +297,19 @@ void AccountsService::ForgetSessions() {
   sessions_.clear();
 }
 
+std::optional<Actor> AccountsService::SessionWithoutWriting(const std::string& token,
+                                                            const std::string& ip) {
+  auto r = LookUpSession(token, ip, /*may_touch=*/false);
+  return r.ok() ? std::move(*r) : std::nullopt;
+}
+
 Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::string& token,
                                                                   const std::string& ip) {
+  return LookUpSession(token, ip, /*may_touch=*/true);
+}
+
+Result<std::optional<Actor>> AccountsService::LookUpSession(const std::string& token,
+                                                            const std::string& ip, bool may_touch) {
   if (token.empty() || token.size() > 128) return std::optional<Actor>();
   const std::string token_hash = crypto::Sha256Hex(token);
   const int64_t now = clock_.Now();
@@ -322,6 +333,7 @@ Result<std::optional<Actor>> AccountsService::AuthenticateSession(const std::str
   }
   int64_t last_seen = row->Int(3);
   if (now - last_seen >= kTouchEveryS) {
+    if (!may_touch) return std::optional<Actor>();
     DD_RETURN_IF_ERROR(
         conn->Exec("UPDATE sessions SET last_seen_at = ? WHERE id = ?", {now, row->Int(0)}));
     last_seen = now;

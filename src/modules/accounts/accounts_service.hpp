@@ -112,6 +112,10 @@ class AccountsService {
   // credential is unknown, revoked or expired.
   Result<std::optional<Actor>> AuthenticateSession(const std::string& token, const std::string& ip);
   Result<std::optional<Actor>> AuthenticateToken(const std::string& token, const std::string& ip);
+  // AuthenticateSession without writing (it may read): also nullopt when the
+  // session is due its touch (last_seen_at) or the database fails. For the
+  // I/O thread, where a write would wait for the write lock.
+  std::optional<Actor> SessionWithoutWriting(const std::string& token, const std::string& ip);
   Result<User> GetUser(int64_t id);
   Status ChangePassword(const Actor& actor, const std::string& current, const std::string& next);
 
@@ -156,6 +160,10 @@ class AccountsService {
     std::chrono::steady_clock::time_point checked;
   };
   std::optional<Actor> CachedActor(const std::string& token_hash, int64_t now);
+  // AuthenticateSession; without `may_touch`, a session due its touch is
+  // answered nullopt.
+  Result<std::optional<Actor>> LookUpSession(const std::string& token, const std::string& ip,
+                                             bool may_touch);
   void CacheActor(const std::string& token_hash, const CachedSession& s, uint64_t generation);
   // After a change to users or sessions has committed.
   void ForgetSessions();

@@ -154,6 +154,28 @@ TEST_F(AccountsServiceTest, ARevocationByAnotherProcessCountsWithinASecond) {
   EXPECT_FALSE(svc_->AuthenticateSession(t, "ip")->has_value());
 }
 
+// The I/O thread authenticates without writing: a session due its touch of
+// last_seen_at is left to a worker, and nothing is written meanwhile.
+TEST_F(AccountsServiceTest, WithoutWritingLeavesTheTouchToAWorker) {
+  const std::string t = svc_->Login("alice", "correct-horse", "ip", "t")->session_token;
+  auto last_seen = [&] {
+    auto conn = db_->Acquire();
+    return (*(*conn)->QueryOne("SELECT last_seen_at FROM sessions"))->Int(0);
+  };
+  const int64_t logged_in = last_seen();
+  auto known = svc_->SessionWithoutWriting(t, "10.0.0.9");
+  ASSERT_TRUE(known.has_value());
+  EXPECT_EQ(known->username, "alice");
+  EXPECT_EQ(known->ip, "10.0.0.9");
+  clock_.Advance(120);
+  EXPECT_FALSE(svc_->SessionWithoutWriting(t, "ip").has_value());
+  EXPECT_EQ(last_seen(), logged_in);
+  ASSERT_TRUE(svc_->AuthenticateSession(t, "ip")->has_value());
+  EXPECT_EQ(last_seen(), logged_in + 120);
+  EXPECT_TRUE(svc_->SessionWithoutWriting(t, "ip").has_value());
+  EXPECT_FALSE(svc_->SessionWithoutWriting("not-a-session", "ip").has_value());
+}
+
 TEST_F(AccountsServiceTest, StoresOnlyHashes) {
   auto login = svc_->Login("alice", "correct-horse", "ip", "t");
   ASSERT_TRUE(login.ok());

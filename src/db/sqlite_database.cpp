@@ -630,13 +630,11 @@ class Checkpointer {
         idle_at = now;  // once per pause, even if a reader keeps pages uncopied
       }
       if (stop_) break;
-      pending_ = false;
       lock.unlock();
       if (!db && !(db = Open(path_))) return;
       int log = 0, done = 0;
       int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-      const bool restarted = rc == SQLITE_OK && log >= kRestartPages;
-      if (restarted) {
+      if (rc == SQLITE_OK && log >= kRestartPages) {
         // Under steady load some reader always holds a snapshot in the WAL,
         // so PASSIVE checkpoints never let it start over and it grows
         // without bound (and every page lookup searches it). RESTART waits
@@ -657,11 +655,12 @@ class Checkpointer {
       if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("event=checkpoint_failed rc={}", rc);
       if (rc == SQLITE_OK) copied_ = done;
       lock.lock();
-      // Commits while a RESTART waited for the write mutex asked for another
-      // checkpoint of the WAL it has just copied whole: that one would find
-      // the WAL as large (no writer has rewound it yet) and RESTART again,
-      // holding the writers off once more for nothing.
-      if (restarted) pending_ = false;
+      // Requests made meanwhile were judged against what was copied before
+      // this checkpoint: stale (after a RESTART, one more found the WAL just
+      // copied still as large, as no writer had rewound it yet, and ran a
+      // second RESTART at once). A commit still leaving enough uncopied asks
+      // again, and a pause gets what is left.
+      pending_ = false;
     }
     lock.unlock();
     sqlite3_close_v2(db);

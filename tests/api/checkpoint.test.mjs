@@ -6,9 +6,8 @@ import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { copyFileSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { addUser, tempDir, useServer, writeLeadsCsv } from './helpers.mjs'
+import { addUser, sqlite, tempDir, useServer, writeLeadsCsv } from './helpers.mjs'
 
 const dir = tempDir('dialdeck-ckpt-')
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -18,8 +17,10 @@ after(() => rmSync(dir, { recursive: true, force: true }))
 function leadsInFile(db) {
   const copy = join(dir, `copy-${Date.now()}.db`)
   copyFileSync(db, copy)
-  const r = spawnSync('sqlite3', [copy, 'SELECT count(*) FROM leads'], { encoding: 'utf8', timeout: 10_000 })
-  const n = r.status === 0 ? Number(r.stdout.trim()) : -1
+  let n = -1
+  try {
+    n = Number(sqlite(copy, 'SELECT count(*) FROM leads').trim())
+  } catch {}  // torn: not yet
   rmSync(copy, { force: true })
   rmSync(`${copy}-wal`, { force: true })
   rmSync(`${copy}-shm`, { force: true })

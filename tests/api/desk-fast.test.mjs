@@ -7,7 +7,8 @@
 // next answer; so do a recall, also one racing the outcome, and a DNC entry
 // for a lead read ahead; every outcome answered is visible at once to
 // managers and survives a clean stop; a retried post records one outcome;
-// the reveal budget counts the leads shown from memory.
+// the reveal budget counts the leads shown from memory; an agent holding
+// more leads than the open count follows gets low_stock exactly on time.
 //
 // Every test runs its own server on its own database, with `--log-level
 // debug` so that it can check its premise: outcomes were really answered from
@@ -379,6 +380,45 @@ describe('every outcome answered is visible at once to others', () => {
     assert.deepEqual(await desk(f1), { can_pull: false, lead: last, low_stock: open < 10 },
       'a reload shows exactly the last answer')
     await assertFastPath(srv, plan.length)
+  })
+})
+
+describe('an agent holding more leads than the open count follows', () => {
+  // The desk counts open leads up to low_stock_threshold + 1,000; past that
+  // its count is a lower bound, counted again when it nears the threshold.
+  const LEADS = 2_100
+  const co = company('many', {
+    agents: ['m1'],
+    batches: { many: LEADS },
+    settings: { low_stock_threshold: 5, reveal_budget_per_hour: 0 },
+  })
+
+  test('2,100 leads worked one after the other: low_stock exactly when fewer than 5 remain, counted again from memory after 1,000 outcomes', async () => {
+    const { srv } = co
+    await co.deal('many', 'm1')
+    const m1 = await co.as('m1')
+    let cur = (await desk(m1)).lead
+    let open = LEADS
+    const seen = new Set()
+    while (cur) {
+      assert.ok(!seen.has(cur.id), `lead ${cur.id} shown twice`)
+      seen.add(cur.id)
+      const d = await outcome(m1, cur)
+      open--
+      assert.equal(d.low_stock, open < 5, `low_stock with ${open} open leads (threshold 5)`)
+      cur = d.lead
+      if (open === LEADS - 1_050) {
+        // The count is written once a second, by the journal's next write.
+        await sleep(1100)
+      }
+    }
+    assert.equal(seen.size, LEADS, 'every lead shown once')
+    assert.equal(open, 0)
+    await assertFastPath(srv, LEADS - 10)
+    const recounted = [...srv.log().matchAll(/event=desk_answers .*recounted=(\d+)/g)]
+      .reduce((n, m) => n + Number(m[1]), 0)
+    assert.ok(recounted >= 1,
+      'premise: the open count was taken again from memory (recounted=… in the debug log), not by the slow path')
   })
 })
 

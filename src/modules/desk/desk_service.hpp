@@ -224,6 +224,9 @@ class DeskService {
     std::mutex mu;
     uint64_t epoch = 0;               // bumped by the slow path; an older load is dropped
     std::optional<AgentState> state;  // nullopt: the slow path serves the agent
+    // Outcomes in the journal, not yet written, that closed a lead (or made
+    // it a prospect): the database still counts those leads as open.
+    int64_t unwritten_closes = 0;
   };
   struct Op {
     Actor agent;
@@ -277,6 +280,12 @@ class DeskService {
   // ReadAheadFor in a read transaction of its own: the read-ahead thread's
   // round, or a worker's for an agent with nothing read ahead (TryOutcome).
   size_t ReadAheadNow(const std::unordered_set<int64_t>& agents);
+  // On a worker, with the agent's mutex held, when its open count (a lower
+  // bound past low_stock_threshold + kOpenSlack) nears the threshold: counts
+  // again in a read transaction of its own; true if the agent still holds at
+  // least that many (st.open is then the new lower bound), false to leave
+  // the outcome to the slow path, which counts exactly.
+  bool Recount(const AgentDesk& d, AgentState& st, int64_t agent_id);
   void FoldLoop();
   // Reads ahead for the agents in refill_, on a thread of its own beside the
   // journal's writer: leads still queued are written by no one meanwhile
@@ -320,6 +329,7 @@ class DeskService {
   std::atomic<size_t> unfolded_{0};                  // outcomes answered and not yet committed
   std::array<std::atomic<uint64_t>, 2> answered_{};  // from memory: [0] I/O thread, [1] worker
   std::atomic<uint64_t> read_inline_{0};             // reads ahead by a worker (TryOutcome)
+  std::atomic<uint64_t> recounted_{0};  // open counts taken again by a worker (Recount)
   std::array<std::atomic<uint64_t>, static_cast<size_t>(Declined::kCount)> declined_{};
   std::chrono::steady_clock::time_point answers_logged_at_;  // the journal's thread only
   bool stop_ = false;

@@ -1,9 +1,9 @@
 // 10. The command-line contract: help, exit codes, messages on stderr.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
+import { readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { CJK, PASSWORD, cli, tempDir } from './helpers.mjs'
+import { CJK, PASSWORD, REPO, cli, tempDir } from './helpers.mjs'
 
 const dir = tempDir()
 const db = join(dir, 't.db')
@@ -141,4 +141,66 @@ test('on a fresh database, stdout holds only the command output (logs go to stde
   const d = cli(['department', 'add', 'HQ', '--name', '总部'], { db: fresh2 })
   assert.equal(d.status, 0, d.stderr)
   assert.doesNotThrow(() => JSON.parse(d.stdout), `stdout should be JSON, got:\n${d.stdout}`)
+})
+
+// `dialdeck settings list` is how an owner sees what can be tuned: every
+// setting with its value and, when changed, the default it replaced.
+test('`settings list` shows every setting with its default; `settings set` changes one and refuses unknown keys', () => {
+  const sdb = join(dir, 'settings.db')
+  const list = () => {
+    const r = cli(['settings', 'list'], { db: sdb })
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stdout.split('\n').filter((l) => l.trim())
+    const byKey = {}
+    for (const l of lines) {
+      const m = /^([a-z_]+) = (.*?)  \((default(?:: (.*))?)\)$/.exec(l)
+      assert.ok(m, `a settings line is "key = value  (default…)": ${JSON.stringify(l)}`)
+      byKey[m[1]] = { value: m[2], isDefault: m[3] === 'default', default: m[3] === 'default' ? m[2] : m[4] }
+    }
+    return byKey
+  }
+
+  const fresh = list()
+  const defaults = {
+    calling_hours: '09:00-21:00',
+    low_stock_threshold: '10',
+    reveal_budget_per_hour: '150',
+    default_retention_days: '0',
+    max_attempts: '3',
+  }
+  for (const [key, value] of Object.entries(defaults)) {
+    assert.ok(fresh[key], `${key} is listed`)
+    assert.deepEqual(fresh[key], { value, isDefault: true, default: value }, key)
+  }
+  assert.ok(Object.values(fresh).every((s) => s.isDefault), 'a fresh database has only defaults')
+  // Every setting the API documents (SettingKey in docs/api/openapi.yaml) is listed.
+  const documented = /SettingKey:\s+type: string\s+enum: \[([^\]]+)\]/.exec(readFileSync(join(REPO, 'docs/api/openapi.yaml'), 'utf8'))
+  assert.ok(documented, 'SettingKey enum in docs/api/openapi.yaml')
+  assert.deepEqual(Object.keys(fresh).sort(), documented[1].split(',').map((k) => k.trim()).sort(), 'every setting is listed')
+
+  const set = cli(['settings', 'set', 'low_stock_threshold', '7'], { db: sdb })
+  assert.equal(set.status, 0, set.stderr)
+  assert.match(set.stdout, /low_stock_threshold = 7/)
+  const changed = list()
+  assert.deepEqual(changed.low_stock_threshold, { value: '7', isDefault: false, default: '10' },
+    'the list shows the new value and still names the default')
+  assert.deepEqual(Object.keys(changed), Object.keys(fresh), 'the same settings, in the same order')
+  for (const key of Object.keys(fresh)) {
+    if (key !== 'low_stock_threshold') assert.deepEqual(changed[key], fresh[key], `${key} is untouched`)
+  }
+
+  const unknown = cli(['settings', 'set', 'no_such_setting', '1'], { db: sdb })
+  assert.notEqual(unknown.status, 0, 'an unknown key fails')
+  assert.match(unknown.stderr, /no_such_setting/, 'the message names the key')
+  assert.match(unknown.stderr, /setting/i)
+  assert.ok(!/no_such_setting/.test(cli(['settings', 'list'], { db: sdb }).stdout), 'nothing was stored')
+
+  const bad = cli(['settings', 'set', 'low_stock_threshold', 'lots'], { db: sdb })
+  assert.notEqual(bad.status, 0, 'a bad value fails')
+  assert.match(bad.stderr, /low_stock_threshold/)
+  const badHours = cli(['settings', 'set', 'calling_hours', '25:00-26:00'], { db: sdb })
+  assert.notEqual(badHours.status, 0, 'a bad calling window fails')
+  const later = list()
+  assert.equal(later.low_stock_threshold.value, '7', 'a refused value leaves the old one')
+  assert.equal(later.calling_hours.value, '09:00-21:00')
 })

@@ -1,7 +1,8 @@
 // Dealing leads to agents over HTTP and the CLI: preview (nothing stored) and
 // commit, the even / weighted / quality strategies, who is left out (paused,
 // disabled, not named), warnings, a manager's department scope, recalling an
-// agent's leads, and agents kept away from every list, count and deal route.
+// agent's leads, agents kept away from every list, count and deal route, a
+// per-agent weight override, and a deal limited to one department.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
@@ -13,6 +14,7 @@ const files = tempDir('dialdeck-deals-')
 after(() => rmSync(files, { recursive: true, force: true }))
 const batch = {} // name -> batch id
 const user = {} // username -> user JSON (id ...)
+const dept = {} // code -> department JSON (id ...)
 
 const AGENTS = ['a1', 'a2', 'a3', 'w3', 'w2', 'p1', 'x1', 's1', 's2', 'o1']
 // Active agents after setup: p1 is paused and x1 disabled.
@@ -20,10 +22,10 @@ const ACTIVE = ['a1', 'a2', 'a3', 'w3', 'w2', 's1', 's2', 'o1']
 
 const srv = useServer({
   setup: async (db) => {
-    addDepartment(db, 'HQ', '总部')
-    addDepartment(db, 'SALES', '电销一部', 'HQ')
-    addDepartment(db, 'SALES_A', '电销一部A组', 'SALES')
-    addDepartment(db, 'OTHER', '电销二部', 'HQ')
+    dept.HQ = addDepartment(db, 'HQ', '总部')
+    dept.SALES = addDepartment(db, 'SALES', '电销一部', 'HQ')
+    dept.SALES_A = addDepartment(db, 'SALES_A', '电销一部A组', 'SALES')
+    dept.OTHER = addDepartment(db, 'OTHER', '电销二部', 'HQ')
     const specs = [
       { username: 'boss', role: 'admin', department: 'HQ' },
       { username: 'mgr', role: 'manager', department: 'SALES' },
@@ -59,6 +61,9 @@ const srv = useServer({
     add('cli', 6)
     add('sales', 10)
     add('extra', 7)
+    add('override', 40)
+    add('override2', 8)
+    add('dept', 12)
     // A batch whose every row duplicates batch "even": nothing to deal.
     const dup = importLeads(db, writeLeadsCsv(files, 'dup.csv', 5, { from: 0 }).file, { name: 'dup' })
     assert.equal(dup.imported, 0)
@@ -358,5 +363,79 @@ describe('deals', () => {
     const extra = await boss.post('/api/v1/deals/preview', { body: { batch_ids: [batch.extra] } })
     assert.equal(extra.body.total, 7, 'an undealt batch nobody chose stays in the pool after a redeal')
     assert.equal(q.s1.queue, 5)
+  })
+
+  test('a per-agent weight override (CLI `user set --weight`) beats the level weight in a weighted deal', async () => {
+    // a3 and a1 are both 新人 (level weight 1); a3 gets its own weight 3.
+    const set = cliOk(['user', 'set', 'a3', '--level', '新人', '--weight', '3'], { db: srv.db })
+    const printed = JSON.parse(set.stdout.trim().split('\n').pop())
+    assert.equal(printed.weight_override, 3, set.stdout)
+    let q = await queues()
+    assert.equal(q.a3.level, '新人')
+    assert.equal(q.a3.level_weight, 1, 'the level keeps its own weight')
+    assert.equal(q.a3.weight_override, 3, 'the agents list shows the override')
+    assert.equal(q.a3.weight, 3, 'the weight used for dealing is the override')
+    assert.equal(q.a1.weight_override, null, 'other agents of the level are untouched')
+    assert.equal(q.a1.weight, 1)
+
+    const body = { batch_ids: [batch.override], strategy: 'weighted', agent_ids: [id('a3'), id('a1')] }
+    const p = await boss.post('/api/v1/deals/preview', { body })
+    assert.equal(p.status, 200, p.text)
+    assert.deepEqual([shareOf(p, 'a3').count, shareOf(p, 'a1').count], [30, 10], 'weights 3:1 deal 40 leads as 30/10')
+    const before = [q.a3.queue, q.a1.queue]
+    const r = await boss.post('/api/v1/deals', { body })
+    assert.equal(r.status, 201, r.text)
+    assert.deepEqual([shareOf(r, 'a3').count, shareOf(r, 'a1').count], [30, 10])
+    q = await queues()
+    assert.deepEqual([q.a3.queue - before[0], q.a1.queue - before[1]], [30, 10], 'the queues grew by the shares')
+
+    // Clearing the override (weight 0 on the CLI, null over the API) falls
+    // back to the level weight; setting it over the API works like the CLI.
+    const body2 = { batch_ids: [batch.override2], strategy: 'weighted', agent_ids: [id('a3'), id('a1')] }
+    cliOk(['user', 'set', 'a3', '--weight', '0'], { db: srv.db })
+    q = await queues()
+    assert.equal(q.a3.weight_override, null)
+    assert.equal(q.a3.weight, 1)
+    const even = await boss.post('/api/v1/deals/preview', { body: body2 })
+    assert.deepEqual([shareOf(even, 'a3').count, shareOf(even, 'a1').count], [4, 4], 'without the override: 1:1')
+    const patched = await boss.patch(`/api/v1/agents/${id('a3')}`, { body: { weight: 3 } })
+    assert.equal(patched.status, 200, patched.text)
+    assert.equal(patched.body.weight_override, 3)
+    assert.equal(patched.body.weight, 3)
+    const again = await boss.post('/api/v1/deals/preview', { body: body2 })
+    assert.deepEqual([shareOf(again, 'a3').count, shareOf(again, 'a1').count], [6, 2], 'override 3 again: 3:1')
+    const cleared = await boss.patch(`/api/v1/agents/${id('a3')}`, { body: { weight: null } })
+    assert.equal(cleared.status, 200, cleared.text)
+    assert.equal(cleared.body.weight_override, null)
+    assert.equal((await queues()).a3.weight, 1)
+  })
+
+  test('department_id deals only to the agents of exactly that department', async () => {
+    // s1 is in 电销一部 (SALES), s2 in its A组 (SALES_A), o1 in 电销二部 (OTHER).
+    const other = await boss.post('/api/v1/deals/preview', { body: { batch_ids: [batch.dept], department_id: dept.OTHER.id } })
+    assert.equal(other.status, 200, other.text)
+    assert.deepEqual(sharedNames(other), ['o1'])
+    assert.equal(shareOf(other, 'o1').count, 12)
+
+    const before = await queues()
+    const body = { batch_ids: [batch.dept], department_id: dept.SALES.id }
+    const p = await boss.post('/api/v1/deals/preview', { body })
+    assert.equal(p.status, 200, p.text)
+    assert.deepEqual(sharedNames(p), ['s1'], 'only 电销一部 itself, not its sub-department A组')
+    const r = await boss.post('/api/v1/deals', { body })
+    assert.equal(r.status, 201, r.text)
+    assert.deepEqual(r.body.shares.map((s) => [nameOf(s.agent_id), s.count]), [['s1', 12]])
+    const after = await queues()
+    for (const name of AGENTS) {
+      assert.equal(after[name].queue - before[name].queue, name === 's1' ? 12 : 0, `${name}'s queue`)
+    }
+
+    // A manager naming a department outside its subtree deals to nobody.
+    const outside = await mgr.post('/api/v1/deals/preview', { body: { batch_ids: [batch.extra], department_id: dept.OTHER.id } })
+    assert.equal(outside.status, 200, outside.text)
+    assert.deepEqual(outside.body.shares, [])
+    assert.ok(codes(outside).includes('no_agents'))
+    assertProblem(await boss.post('/api/v1/deals/preview', { body: { batch_ids: [batch.extra], department_id: 'OTHER' } }),
+      400, 'invalid_field')
   })
 })

@@ -1,11 +1,17 @@
 // Lead intake over HTTP: upload, preview, the five buckets, dry run, refused
-// files (nothing stored), atomicity under kill -9, burn after upload, DNC,
-// batches, rejects download, and agents kept out.
-import { describe, test } from 'node:test'
+// files (nothing stored), atomicity under kill -9, burn after upload (also of
+// a committed CSV and xlsx import), DNC, batches, rejects download, agents
+// kept out, and the batch retention taken from the settings.
+import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
-import { addUser, assertProblem, cli, HAS_SQLITE3, sqlite, startServer, tempDir, useServer } from './helpers.mjs'
+import { randomBytes, randomInt } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import {
+  addUser, assertProblem, cli, cliOk, HAS_SQLITE3, setSettings, sqlite, startServer, tempDir, useServer, writeLeadsCsv,
+} from './helpers.mjs'
 
 const TITLE = '2026年11月 楼盘客户名单'
 const CSV = [
@@ -31,12 +37,15 @@ const srv = useServer({
   },
   env: { TMPDIR: (tmp = tempDir('dialdeck-tmp-')) },
 })
+after(() => rmSync(tmp, { recursive: true, force: true }))
 
-async function upload(session, path, file, fields = {}, name = 'leads.csv') {
+const upload = (...args) => uploadTo(srv.base, ...args)
+
+async function uploadTo(base, session, path, file, fields = {}, name = 'leads.csv') {
   const fd = new FormData()
   fd.append('file', new Blob([file]), name)
   for (const [k, v] of Object.entries(fields)) fd.append(k, v)
-  const res = await fetch(srv.base + path, {
+  const res = await fetch(base + path, {
     method: 'POST',
     body: fd,
     headers: { Cookie: session.cookie, 'X-CSRF-Token': session.csrf },
@@ -49,9 +58,14 @@ async function upload(session, path, file, fields = {}, name = 'leads.csv') {
   return { status: res.status, headers: res.headers, body, text, res }
 }
 
-function filesContaining(dir, needle) {
+// Every regular file under the roots (links, sockets and pipes skipped, as
+// are unreadable files and files over 200 MB) that holds any of the needles
+// ({label, bytes}): [{file, needle: label}]. A root with `since` (ms) only looks at files modified
+// since then (shared temp folders, where other programs keep their files).
+function filesHolding(roots, needles) {
+  const seen = new Set()
   const hits = []
-  const walk = (d) => {
+  const walk = (d, since) => {
     let entries = []
     try {
       entries = readdirSync(d, { withFileTypes: true })
@@ -60,16 +74,72 @@ function filesContaining(dir, needle) {
     }
     for (const e of entries) {
       const p = join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else if (e.isFile()) {
+      if (e.isDirectory()) walk(p, since)
+      else if (e.isFile() && !seen.has(p)) {
+        seen.add(p)
+        let bytes
         try {
-          if (readFileSync(p).includes(needle)) hits.push(p)
-        } catch {}
+          const st = lstatSync(p)
+          if (st.size > 200 * 1024 * 1024 || st.mtimeMs < since) continue
+          bytes = readFileSync(p)
+        } catch {
+          continue
+        }
+        for (const n of needles) if (bytes.includes(n.bytes)) hits.push({ file: p, needle: n.label })
       }
     }
   }
-  walk(dir)
+  // Roots without `since` first, so a private folder inside a shared one is searched whole.
+  for (const r of [...roots].sort((a, b) => (a.since ?? 0) - (b.since ?? 0))) {
+    if (r.dir) walk(resolve(r.dir), r.since ?? 0)
+  }
   return hits
+}
+
+// The files under `dir` that hold `needle` (a string).
+const filesContaining = (dir, needle) =>
+  filesHolding([{ dir }], [{ label: needle, bytes: Buffer.from(needle, 'utf8') }]).map((h) => h.file)
+
+// Random valid mobile numbers (11 digits), so no other test's file holds them.
+const randomMobiles = (n) =>
+  Array.from({ length: n }, (_, i) => ['135', '136', '137', '158', '159'][i % 5] + String(randomInt(1e8)).padStart(8, '0'))
+
+// The forms of a number that must not be left on disk, as needles.
+const phoneForms = (p) =>
+  [p, `+86${p}`, `${p.slice(0, 3)} ${p.slice(3, 7)} ${p.slice(7)}`].map((f) => ({ label: f, bytes: Buffer.from(f, 'utf8') }))
+
+// A minimal xlsx (inline strings, deflated) built by Python's zipfile in
+// memory: {bytes, sheet: [start, end) of the sheet's compressed data}.
+function makeXlsx(rows) {
+  const py = `
+import base64, io, json, sys, zipfile
+rows = json.loads(sys.argv[1])
+esc = lambda s: s.replace('&', '&amp;').replace('<', '&lt;')
+col = lambda i: chr(65 + i)
+sheet = ''.join('<row r="%d">%s</row>' % (r + 1, ''.join(
+    '<c r="%s%d" t="inlineStr"><is><t>%s</t></is></c>' % (col(c), r + 1, esc(v)) for c, v in enumerate(row)))
+    for r, row in enumerate(rows))
+parts = {
+ '[Content_Types].xml': '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+ '_rels/.rels': '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+ 'xl/workbook.xml': '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>',
+ 'xl/_rels/workbook.xml.rels': '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+ 'xl/worksheets/sheet1.xml': '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>' + sheet + '</sheetData></worksheet>',
+}
+buf = io.BytesIO()
+with zipfile.ZipFile(buf, 'w', zipfile.ZIP_DEFLATED) as z:
+    for name, text in parts.items():
+        z.writestr(name, text.encode('utf-8'))
+data = buf.getvalue()
+info = zipfile.ZipFile(io.BytesIO(data)).getinfo('xl/worksheets/sheet1.xml')
+h = info.header_offset
+start = h + 30 + int.from_bytes(data[h + 26:h + 28], 'little') + int.from_bytes(data[h + 28:h + 30], 'little')
+print(json.dumps({'b64': base64.b64encode(data).decode(), 'sheet': [start, start + info.compress_size]}))
+`
+  const r = spawnSync('python3', ['-c', py, JSON.stringify(rows)], { encoding: 'utf8' })
+  if (r.status !== 0) return null
+  const j = JSON.parse(r.stdout)
+  return { bytes: Buffer.from(j.b64, 'base64'), sheet: j.sheet }
 }
 
 describe('intake', () => {
@@ -204,6 +274,104 @@ describe('intake', () => {
     assert.deepEqual(filesContaining(tmp, marker), [])
     assert.deepEqual(filesContaining(srv.dir, '燃烧测试'), [])
     assert.deepEqual(filesContaining('/dev/shm', marker), [])
+  })
+
+  // The same promise for a real import: once the batch is stored, neither
+  // the uploaded file nor any of its numbers (as written, +86..., or spaced)
+  // is left in a file under the data folder or a temp folder the server
+  // could use ($TMPDIR, the system temp folder, /dev/shm).
+  test('burn after a committed upload (CSV and xlsx): no copy of the file or its numbers on disk', async (t) => {
+    const started = Date.now() - 2000 // mtime granularity
+    const boss = await srv.client.login('boss')
+    const token = randomBytes(12).toString('hex')
+
+    const csvPhones = randomMobiles(5)
+    const csv = ['电话,姓名,备注', ...csvPhones.map((p, i) => `${p},燃烧客户${i},${token}-${i}`)].join('\r\n') + '\r\n'
+    const csvBytes = Buffer.from(csv, 'utf8')
+    // A run of the file that no stored form of a lead holds: a row's tail and the next row's head.
+    const csvChunk = Buffer.from(`燃烧客户1,${token}-1\r\n${csvPhones[2]},燃烧客户2`, 'utf8')
+    assert.ok(csvBytes.includes(csvChunk))
+    const r = await upload(boss, '/api/v1/imports', csvBytes, { batch_name: '燃烧CSV' }, 'burn.csv')
+    assert.equal(r.status, 200, r.text)
+    assert.ok(r.body.batch_id > 0, 'a real import, not a dry run')
+    assert.equal(r.body.imported, 5, r.text)
+
+    const needles = [{ label: 'a run of the uploaded CSV', bytes: csvChunk }, ...csvPhones.flatMap(phoneForms)]
+    const xlsxPhones = randomMobiles(5)
+    const xlsx = makeXlsx([['电话', '姓名', '备注'], ...xlsxPhones.map((p, i) => [p, `燃烧表格${i}`, `${token}-x${i}`])])
+    if (xlsx) {
+      const x = await upload(boss, '/api/v1/imports', xlsx.bytes, { batch_name: '燃烧XLSX' }, 'burn.xlsx')
+      assert.equal(x.status, 200, x.text)
+      assert.ok(x.body.batch_id > 0)
+      assert.equal(x.body.imported, 5, x.text)
+      const [from, to] = xlsx.sheet
+      const mid = Math.floor((from + to) / 2)
+      needles.push({ label: 'a run of the uploaded xlsx', bytes: xlsx.bytes.subarray(Math.max(from, mid - 32), Math.min(to, mid + 32)) })
+      needles.push(...xlsxPhones.flatMap(phoneForms))
+    } else {
+      t.diagnostic('python3 could not build an xlsx: only the CSV was checked')
+    }
+
+    const roots = [
+      { dir: srv.dir }, // the data folder: the database, its WAL and key
+      { dir: tmp }, // the server's own $TMPDIR
+      { dir: tmpdir(), since: started },
+      { dir: process.env.TMPDIR, since: started },
+      { dir: '/dev/shm', since: started },
+    ]
+    const hits = filesHolding(roots, needles)
+    assert.deepEqual(hits, [], 'files still holding the upload or its numbers')
+  })
+})
+
+describe('retention from settings', () => {
+  // An owner who sets default_retention_days expects every new batch to be
+  // kept that long (定时自焚) unless the import says otherwise.
+  test('default_retention_days gives new batches (HTTP and CLI) that retention; an explicit value wins', async () => {
+    const s = await startServer({
+      setup: (db) => {
+        addUser(db, 'boss', 'admin')
+        setSettings(db, { default_retention_days: 5 })
+      },
+    })
+    try {
+      const boss = await s.client.login('boss')
+      const api = s.client.as(boss)
+      const retentionOf = async (batchId) => {
+        const one = await api.get(`/api/v1/batches/${batchId}`)
+        assert.equal(one.status, 200, one.text)
+        const listed = (await api.get('/api/v1/batches')).body.items.find((b) => b.id === batchId)
+        assert.ok(listed, `batch ${batchId} is listed`)
+        assert.equal(listed.retention_days, one.body.retention_days, 'the list and the batch agree')
+        return one.body.retention_days
+      }
+      const csv = (name, from) => readFileSync(writeLeadsCsv(s.dir, name, 3, { from }).file)
+
+      const plain = await uploadTo(s.base, boss, '/api/v1/imports', csv('r1.csv', 7100), { batch_name: '默认保留' }, 'r1.csv')
+      assert.equal(plain.status, 200, plain.text)
+      assert.equal(plain.body.imported, 3)
+      assert.equal(await retentionOf(plain.body.batch_id), 5, 'an HTTP import without retention_days takes the setting')
+
+      const own = await uploadTo(s.base, boss, '/api/v1/imports', csv('r2.csv', 7200), { retention_days: '2' }, 'r2.csv')
+      assert.equal(own.status, 200, own.text)
+      assert.equal(await retentionOf(own.body.batch_id), 2, 'an explicit retention_days wins over the setting')
+
+      const file = writeLeadsCsv(s.dir, 'r3.csv', 3, { from: 7300 }).file
+      const viaCli = JSON.parse(cliOk(['import', file, '--json'], { db: s.db }).stdout.trim().split('\n').pop())
+      assert.equal(viaCli.imported, 3)
+      assert.equal(await retentionOf(viaCli.batch_id), 5, 'a CLI import without --retention-days takes the setting')
+
+      // The setting is read at each import: back to 0 (keep), new batches are kept.
+      const off = await api.put('/api/v1/settings/default_retention_days', { body: { value: 0 } })
+      assert.equal(off.status, 200, off.text)
+      const kept = await uploadTo(s.base, boss, '/api/v1/imports', csv('r4.csv', 7400), {}, 'r4.csv')
+      assert.equal(kept.status, 200, kept.text)
+      assert.equal(await retentionOf(kept.body.batch_id), null, 'with the setting at 0 a new batch is kept')
+      assert.equal(await retentionOf(plain.body.batch_id), 5, 'batches imported before keep their retention')
+    } finally {
+      await s.stop()
+      s.cleanup()
+    }
   })
 })
 

@@ -2,7 +2,9 @@
 // lead on every reload, outcomes that answer with the next lead, idempotent
 // retries, the order rules (callbacks, retries, new leads) on a file clock,
 // calling hours, the do-not-call list, low_stock without counts, pulling from
-// the pool, the manager's view of agents, and 20 agents working at once.
+// the pool, the manager's view of agents, and 20 agents working at once;
+// on servers of their own: the time on desk a manager sees per agent, and
+// calling hours by the local time of a number outside China.
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
@@ -534,5 +536,153 @@ describe('desk under load', () => {
       rmSync(dir, { recursive: true, force: true })
       if (ended) assert.deepEqual([ended.code, ended.signal], [0, null], `load server exit\n${s.log()}`)
     }
+  })
+})
+
+// A server of its own on a file clock starting at `start`; `setup(db, dir)`
+// before it starts. run(srv, clock, dir) does the test; the server must then
+// stop cleanly.
+async function ownServer(start, setup, run) {
+  const dir = tempDir()
+  const db = join(dir, 'own.db')
+  const c = testClock(dir, start)
+  let s
+  try {
+    s = await startServer({ db, args: ['--clock-file', c.file, '--scheduler-interval', '0'], setup: () => setup(db, dir) })
+    await run(s, c, dir)
+  } finally {
+    const ended = s ? await s.stop() : null
+    rmSync(dir, { recursive: true, force: true })
+    if (ended) assert.deepEqual([ended.code, ended.signal], [0, null], `server exit\n${s.log()}`)
+  }
+}
+
+describe('time on desk', () => {
+  test("a manager sees each agent's time on desk today: from a lead shown to its outcome; 0 for an agent who recorded none", async () => {
+    const start = Date.UTC(2026, 10, 23, 2, 0, 0) / 1000 // 10:00 China time
+    const users = {}
+    const batches = {}
+    await ownServer(start, async (db, dir) => {
+      addDepartment(db, 'TIME', '电销五部')
+      for (const u of await addUsers(db, [
+        { username: 'boss', role: 'admin' },
+        { username: 'tmgr', role: 'manager', department: 'TIME' },
+        { username: 'worker', role: 'agent', department: 'TIME' },
+        { username: 'idler', role: 'agent', department: 'TIME' },
+      ])) users[u.username] = u
+      setSettings(db, { calling_hours: '00:00-24:00', retry_delay_minutes: 60 })
+      let from = 8000
+      for (const [name, n] of [['work', 6], ['idle', 3]]) {
+        const rep = importLeads(db, writeLeadsCsv(dir, `${name}.csv`, n, { from }).file, { name })
+        assert.equal(rep.imported, n)
+        batches[name] = rep.batch_id
+        from += n
+      }
+    }, async (s, c) => {
+      const login = async (name) => s.client.as(await s.client.login(name))
+      let mgr = await login('tmgr')
+      for (const [b, agent] of [['work', 'worker'], ['idle', 'idler']]) {
+        const r = await mgr.post('/api/v1/deals', { body: { batch_ids: [batches[b]], agent_ids: [users[agent].id] } })
+        assert.equal(r.status, 201, r.text)
+      }
+      const today = async () => {
+        const r = await mgr.get('/api/v1/agents')
+        assert.equal(r.status, 200, r.text)
+        return Object.fromEntries(r.body.items.map((a) => [a.username, a.today]))
+      }
+      let worker = await login('worker')
+      const idler = await login('idler')
+
+      // Both open the desk at 10:00; the idler leaves its lead on screen all along.
+      const l1 = (await desk(worker)).lead
+      assert.ok(l1)
+      assert.ok((await desk(idler)).lead, 'the idler has a lead on screen')
+      c.advance(95) // 95 s on the first lead
+      const l2 = (await outcome(worker, l1, 'interested')).lead
+      assert.ok(l2)
+      c.advance(40) // 40 s on the second, with a reload in between
+      assert.equal((await desk(worker)).lead.id, l2.id)
+      const l3 = (await outcome(worker, l2, 'no_answer')).lead
+      assert.ok(l3)
+      c.advance(300) // the third lead stays on screen: no outcome yet, so not counted
+
+      let t = await today()
+      assert.equal(t.worker.calls, 2)
+      assert.equal(t.worker.desk_seconds, 95 + 40, 'desk time: shown to outcome, for each lead answered today')
+      assert.equal(t.idler.calls, 0)
+      assert.equal(t.idler.desk_seconds ?? 0, 0, 'a lead on screen without an outcome adds no desk time')
+
+      // The next China day starts again from 0 (sessions end on the server's clock: log in again).
+      c.set(start + 86400)
+      mgr = await login('tmgr')
+      worker = await login('worker')
+      t = await today()
+      assert.deepEqual([t.worker.calls, t.worker.desk_seconds], [0, 0], 'a new day: no calls, no desk time yet')
+      // The lead shown yesterday is answered now: a row shown yesterday is not today's.
+      // The next one, shown now and answered 30 s later, is.
+      assert.equal((await desk(worker)).lead.id, l3.id)
+      const l4 = (await outcome(worker, l3, 'not_interested')).lead
+      assert.ok(l4)
+      c.advance(30)
+      await outcome(worker, l4, 'not_interested')
+      t = await today()
+      assert.equal(t.worker.desk_seconds, 30, 'only the lead shown today counts, not the night on screen')
+      assert.equal(t.idler.desk_seconds ?? 0, 0)
+    })
+  })
+})
+
+describe("calling hours by the number's local time", () => {
+  test('a Los Angeles number is held back at 22:00 there (14:00 in China) and shown at 10:00 there (02:00 in China), when China numbers wait', async () => {
+    const US = '+16502530000' // Mountain View, California: America/Los_Angeles
+    const hourIn = (zone, t) => Number(new Intl.DateTimeFormat('en-GB', { timeZone: zone, hour: '2-digit', hourCycle: 'h23' })
+      .format(new Date(t * 1000)))
+    // The three moments, and what the local hours are (calling hours 09:00-21:00).
+    const t1 = Date.UTC(2026, 10, 24, 6, 0, 0) / 1000
+    const t2 = Date.UTC(2026, 10, 24, 18, 0, 0) / 1000
+    const t3 = Date.UTC(2026, 10, 25, 2, 0, 0) / 1000
+    assert.deepEqual([t1, t2, t3].map((t) => [hourIn('Asia/Shanghai', t), hourIn('America/Los_Angeles', t)]),
+      [[14, 22], [2, 10], [10, 18]])
+    const cnPhones = ['13800138001', '13900139002']
+    let agent, batchId
+    await ownServer(t1, async (db, dir) => {
+      agent = (await addUsers(db, [{ username: 'boss', role: 'admin' }, { username: 'la', role: 'agent' }]))[1]
+      setSettings(db, { calling_hours: '09:00-21:00', retry_delay_minutes: 10, max_attempts: 3 })
+      const file = join(dir, 'mixed.csv')
+      writeFileSync(file, ['电话,姓名', '+1 650-253-0000,Pat Lee', `${cnPhones[0]},客户甲`, `${cnPhones[1]},客户乙`].join('\n') + '\n')
+      const rep = importLeads(db, file, { name: 'mixed' })
+      assert.equal(rep.imported, 3, `the US number is imported too: ${JSON.stringify(rep)}`)
+      batchId = rep.batch_id
+    }, async (s, c) => {
+      const boss = s.client.as(await s.client.login('boss'))
+      const d = await boss.post('/api/v1/deals', { body: { batch_ids: [batchId], agent_ids: [agent.id] } })
+      assert.equal(d.status, 201, d.text)
+      assert.equal(d.body.total, 3)
+
+      // 14:00 in China, 22:00 in Los Angeles: the two China numbers, then nothing.
+      let la = s.client.as(await s.client.login('la'))
+      const a = (await desk(la)).lead
+      assert.ok(a, 'a China number is callable at 14:00 China time')
+      const b = (await outcome(la, a, 'not_interested')).lead
+      assert.ok(b, 'the second China number')
+      assert.deepEqual([a.phone, b.phone].sort(), cnPhones.map((p) => `+86${p}`).sort(), 'the US number is held back')
+      const r = await outcome(la, b, 'no_answer') // a retry, due 10 minutes later
+      assert.equal(r.lead, null, 'the US number is not shown at 22:00 in Los Angeles')
+
+      // 02:00 in China, 10:00 in Los Angeles: the China retry is due (and would come
+      // before a new lead) but waits; the US number is shown.
+      c.set(t2)
+      la = s.client.as(await s.client.login('la'))
+      const us = (await desk(la)).lead
+      assert.equal(us?.phone, US, 'at 10:00 in Los Angeles the US number is shown, not the China retry')
+      assert.equal((await outcome(la, us, 'not_interested')).lead, null, 'the China retry waits for China morning')
+
+      // 10:00 in China: the retry is back.
+      c.set(t3)
+      la = s.client.as(await s.client.login('la'))
+      const back = (await desk(la)).lead
+      assert.equal(back?.id, b.id, 'the China retry at 10:00 China time')
+      assert.equal(back.attempts, 1)
+    })
   })
 })

@@ -6,15 +6,15 @@
 // cannot take a recycled lead back during the cooldown (pull and deal); the
 // holding cap and the daily claim cap; every run audited with its counts, by
 // a manager (scoped) or by the scheduler (system); agents get 403 from every
-// pool route.
+// pool route; many agents pulling from the pool at the same moment.
 import { after, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  addDepartment, addUsers, assertProblem, cliOk, HAS_SQLITE3, importLeads, setSettings, sqlite, tempDir, useServer,
-  writeLeadsCsv, keysMatching,
+  addDepartment, addUsers, assertProblem, cliOk, HAS_SQLITE3, importLeads, setSettings, sqlite, startServer, tempDir,
+  testClock, useServer, writeLeadsCsv, keysMatching,
 } from './helpers.mjs'
 
 const files = tempDir('dialdeck-pool-')
@@ -497,5 +497,115 @@ describe('the scheduled run', () => {
     assert.equal(overview.pool.recycled, 3)
     assert.equal(overview.last_run.actor, 'system')
     cliOk(['audit', 'verify'], { db: w.srv.db })
+  })
+})
+
+// ------------------------------------------------------------------ pulls at the same moment
+
+describe('pulls at the same moment', () => {
+  test('12 agents pull from a pool of 30 at once until it is empty: no lead to two agents, none lost, quotas kept', async () => {
+    const AGENTS = 12
+    const LEADS = 30
+    const QUOTA = 3 // 12 x 3 = 36 pulls allowed: more than the pool holds
+    const names = Array.from({ length: AGENTS }, (_, i) => `p${String(i).padStart(2, '0')}`)
+    const dir = tempDir('dialdeck-pull-')
+    const db = join(dir, 'pull.db')
+    const clock = testClock(dir, T0) // one China day from start to end
+    let s, phones
+    try {
+      s = await startServer({
+        db,
+        args: ['--clock-file', clock.file, '--scheduler-interval', '0'],
+        setup: async () => {
+          await addUsers(db, [
+            { username: 'boss', role: 'admin' },
+            ...names.map((username) => ({ username, role: 'agent' })),
+          ], { concurrency: 6 })
+          setSettings(db, { calling_hours: '00:00-24:00', pull_mode: 1, pull_daily_quota: QUOTA })
+          // An imported batch nobody was dealt: all of it is in the pool.
+          const csv = writeLeadsCsv(dir, 'pool.csv', LEADS, { from: 7000 })
+          assert.equal(importLeads(db, csv.file).imported, LEADS)
+          phones = csv.phones.map((p) => `+86${p}`)
+        },
+      })
+      const boss = s.client.as(await s.client.login('boss'))
+      assert.equal((await ok(boss.get('/api/v1/pool'))).pool.total, LEADS, 'the whole batch is in the pool')
+      const agents = await Promise.all(names.map(async (n) => s.client.as(await s.client.login(n))))
+
+      const pulled = new Map(names.map((n) => [n, []])) // agent -> leads it pulled, in order
+      const shownTo = new Map() // lead id -> [agent, ...]
+      let last = null // the answers of the last round
+      for (let round = 1; ; round++) {
+        assert.ok(round <= LEADS + 1, 'the pool empties')
+        // Every agent pulls at the same moment, from two tabs (a double click).
+        const answers = await Promise.all(names.map(async (_, i) =>
+          Promise.all([agents[i].post('/api/v1/desk/pull'), agents[i].post('/api/v1/desk/pull')])))
+        const got = [] // [agent index, lead] of this round
+        for (const [i, [a, b]] of answers.entries()) {
+          const name = names[i]
+          const where = `round ${round}, ${name}: ${a.status} ${a.text} / ${b.status} ${b.text}`
+          if (pulled.get(name).length >= QUOTA) {
+            // Its daily quota is used up: both tabs are refused, whatever the pool holds.
+            assertProblem(a, 429, 'pull_quota_reached')
+            assertProblem(b, 429, 'pull_quota_reached')
+            continue
+          }
+          assert.equal(a.status, 200, where)
+          assert.equal(b.status, 200, where)
+          assert.equal(a.body.lead?.id ?? null, b.body.lead?.id ?? null, `both tabs show the same lead, ${where}`)
+          if (a.body.lead) got.push([i, a.body.lead])
+        }
+        // No lead is the current lead of two agents: the desks agree with the pulls and are all different.
+        const desks = await Promise.all(agents.map((api) => ok(api.get('/api/v1/desk'))))
+        const current = desks.map((d) => d.lead?.id).filter((id) => id !== undefined)
+        assert.equal(new Set(current).size, current.length, `round ${round}: a lead on two desks: ${current}`)
+        assert.equal(current.length, got.length, `round ${round}: every pulled lead is on its agent's desk`)
+        for (const [i, lead] of got) {
+          assert.equal(desks[i].lead?.id, lead.id, `round ${round}: ${names[i]}'s desk shows the lead it pulled`)
+          assert.ok(phones.includes(lead.phone), `${lead.phone} is from the pool`)
+          pulled.get(names[i]).push(lead)
+          shownTo.set(lead.id, [...(shownTo.get(lead.id) ?? []), names[i]])
+        }
+        last = answers
+        if (!got.length) break
+        // All answer at once; with nothing dealt, each desk is empty again.
+        const answered = await Promise.all(got.map(([i, lead]) => outcome(agents[i], lead, 'not_interested')))
+        for (const [k, d] of answered.entries()) assert.equal(d.lead, null, `${names[got[k][0]]}'s desk after its outcome`)
+      }
+
+      const twice = [...shownTo].filter(([, who]) => who.length > 1)
+      assert.deepEqual(twice, [], 'no lead was pulled twice (by one agent or by two)')
+      assert.equal(shownTo.size, LEADS, 'every pool lead was pulled: none lost')
+      const seen = [...pulled.values()].flat().map((l) => l.phone).sort()
+      assert.deepEqual(seen, [...phones].sort(), 'the numbers pulled are exactly the pool\'s')
+      for (const [name, leads] of pulled) assert.ok(leads.length <= QUOTA, `${name} pulled ${leads.length} > ${QUOTA}`)
+
+      // The pool is empty: an agent with quota left is answered 200 with no lead
+      // (the documented "lead is null when the pool has none"); one at its quota, 429.
+      const agentsLeft = names.filter((n) => pulled.get(n).length < QUOTA)
+      assert.ok(agentsLeft.length > 0, 'the pool ran out before every quota did')
+      for (const [i, [a]] of last.entries()) {
+        if (pulled.get(names[i]).length >= QUOTA) assertProblem(a, 429, 'pull_quota_reached')
+        else assert.deepEqual([a.status, a.body.lead], [200, null], `${names[i]} with an empty pool: ${a.text}`)
+      }
+      const again = await agents[names.indexOf(agentsLeft[0])].post('/api/v1/desk/pull')
+      assert.deepEqual([again.status, again.body.lead], [200, null], 'pulling again: still nothing')
+      assert.equal((await ok(boss.get('/api/v1/pool'))).pool.total, 0, 'the pool overview says it is empty')
+      for (const [i, name] of names.entries()) {
+        if (pulled.get(name).length >= QUOTA) {
+          assert.equal((await ok(agents[i].get('/api/v1/desk'))).can_pull, false, `${name} used its quota: no pull button`)
+        }
+      }
+      if (HAS_SQLITE3) {
+        assert.equal(sqlite(db, 'SELECT COUNT(*), COUNT(DISTINCT lead_id) FROM pool_claims').trim(), `${LEADS}|${LEADS}`,
+          'one claim per pulled lead')
+        const most = sqlite(db, 'SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM pool_claims GROUP BY agent_id)')
+        assert.ok(Number(most) <= QUOTA, `an agent has ${most.trim()} claims today`)
+      }
+    } finally {
+      const ended = s ? await s.stop() : null
+      rmSync(dir, { recursive: true, force: true })
+      if (ended) assert.deepEqual([ended.code, ended.signal], [0, null], `pull server exit\n${s.log()}`)
+    }
   })
 })

@@ -1,6 +1,6 @@
 // Browser test of the leak controls and the audit viewer: the desk carries a faint watermark
 // (the agent's name and the time, redrawn each minute) drawn on a canvas over the lead card;
-// the masked desk shows 138****5678 and a 显示号码 button; past the reveal budget the desk locks
+// the masked desk shows 138****5678, a call button and a 显示号码 button; past the reveal budget the desk locks
 // and the manager sees (and acknowledges) the alert on the agents page; the admin searches the
 // audit trail by who, what, target and time, and the chain check names a tampered entry.
 // Starts the real server binary (env DIALDECK_BIN or <repo>/build/dialdeck) on a fresh database.
@@ -119,7 +119,7 @@ test('the desk carries a faint watermark of the agent and the time, redrawn each
   }
 })
 
-test('masked mode: 138****5678 and a 显示号码 button that reveals the number', async () => {
+test('masked mode: 138****5678, a 点击拨打 button that dials and a 显示号码 button that reveals the number', async () => {
   await setting('desk_masked', 1)
   const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
   try {
@@ -154,6 +154,22 @@ test('masked mode: 138****5678 and a 显示号码 button that reveals the number
     await page.waitForFunction((id) => document.querySelector('[data-test="desk-lead"]')?.dataset.leadId !== id, lead1)
     await tid(page, 'desk-phone-masked').waitFor()
     assert.equal(await tid(page, 'desk-phone').count(), 0)
+
+    // 点击拨打 on the masked desk reveals the number (one more unmask) and dials it
+    await page.evaluate(() => {
+      document.addEventListener('click', (e) => {
+        const href = e.target?.getAttribute?.('href') || ''
+        if (href.startsWith('tel:')) {
+          window.__dialled = href
+          e.preventDefault() // no phone application in the test browser
+        }
+      }, true)
+    })
+    await tid(page, 'desk-call-masked').click()
+    await phone.waitFor()
+    const dialled = await page.waitForFunction(() => window.__dialled).then((h) => h.jsonValue())
+    assert.equal(dialled, await phone.getAttribute('href'), 'the call button dials the number it reveals')
+    assert.match(dialled, /^tel:\+86139876520\d\d$/)
     assert.deepEqual(problems, [])
   } finally {
     await context.close()

@@ -3,7 +3,8 @@
 // current lead, makes a lead a prospect, sees the "about to be recycled" banner, opens the list
 // and brings the prospect back onto the desk with 跟进. The manager sees the pool page (counts,
 // rules), runs the recycling now, locks a lead and unlocks it, and the home page's summary.
-// Agents cannot open the pool page.
+// Agents cannot open the pool page. With pull mode on, an agent whose desk is empty takes a
+// lead from the pool with 从公海领取, and is told when the pool has none left.
 //
 //   node --test web/e2e/pool.test.mjs   (from the repo root)
 import { test } from 'node:test'
@@ -15,6 +16,7 @@ import { addUser, cli, confirmBox, useServerAndBrowser, newPage, shot, tid, tabl
 const ADMIN = { username: 'boss', password: 'Admin-pass-123' }
 const MANAGER = { username: 'mgr', password: 'Manager-pass-1' }
 const AGENT = { username: 'p1', display: '王业务', password: 'Agent-pass-123' }
+const PULLER = { username: 'p2', display: '吕业务', password: 'Agent-pass-456' }
 const NAMES = ['陈一', '林二', '黄三', '周四']
 const CSV = ['姓名,电话', ...NAMES.map((n, i) => `${n},139 8765 43${String(i + 1).padStart(2, '0')}`)].join('\n') + '\n'
 
@@ -139,6 +141,43 @@ test('manager: the pool page, recycle now, lock and unlock; the home page summar
     await expiring.waitFor()
     assert.match(await expiring.innerText(), /4 条线索即将回收到公海/)
     await shot(page, '64-home-pool')
+    assert.deepEqual(problems, [])
+  } finally {
+    await context.close()
+  }
+})
+
+test('agent with an empty desk: 从公海领取 takes the pool lead; an empty pool says so', async () => {
+  // while the server runs, as an admin would with the CLI: a second agent with nothing dealt,
+  // one lead in the pool (imported, not dealt), pull mode on
+  const { db, tmp } = env.server
+  addUser(db, PULLER, 'agent', '--department', 'SALES', '--display-name', PULLER.display)
+  const file = join(tmp, 'pool.csv')
+  writeFileSync(file, '姓名,电话\n吕五,139 8765 4401\n', 'utf8')
+  const report = JSON.parse(cli(['import', file, '--db', db, '--json', '--batch-name', '公海领取', '--quality', 'B']))
+  assert.equal(report.imported, 1, JSON.stringify(report))
+  cli(['settings', 'set', 'pull_mode', '1', '--db', db])
+
+  const { context, page, problems } = await newPage(env.browser, { width: 1280, height: 800 })
+  try {
+    await login(page, PULLER)
+    await tid(page, 'desk-empty').waitFor()
+    assert.match(await tid(page, 'desk-empty').innerText(), /可以从公海领取线索/)
+    await tid(page, 'desk-pull').click()
+    await tid(page, 'desk-lead').waitFor()
+    assert.equal((await tid(page, 'desk-name').innerText()).trim(), '吕五')
+    assert.match(await tid(page, 'desk-phone').getAttribute('href'), /^tel:\+8613987654401$/)
+    await shot(page, '65-desk-pulled')
+
+    // worked: the desk is empty again; the next pull finds nothing and says so
+    await noMessages(page)
+    await tid(page, 'outcome-not_interested').click()
+    await tid(page, 'desk-empty').waitFor()
+    await noMessages(page)
+    await tid(page, 'desk-pull').click()
+    await page.locator('.el-message--info').filter({ hasText: '公海里暂时没有可领取的线索' }).waitFor()
+    assert.equal(await tid(page, 'desk-lead').count(), 0, 'no lead appears')
+    await shot(page, '66-desk-pool-empty')
     assert.deepEqual(problems, [])
   } finally {
     await context.close()

@@ -256,13 +256,8 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   // leads together (a morning's desks) would all reach the slow path in
   // the same second, each a write transaction (at 10,000 outcomes/s with
   // 5,000 leads per agent: 200 slow paths every 20 s, 0.3-3 s stalls).
-  {
-    const AgentState& st = *d->state;
-    if (may_wait && st.open_capped && st.open - 1 < st.rules.low_stock + 1 &&
-        Recount(*d, *d->state, agent.user_id)) {
-      recounted_.fetch_add(1, std::memory_order_relaxed);
-    }
-  }
+  if (may_wait && d->state->OpenCountLow() && Recount(*d, agent.user_id))
+    recounted_.fetch_add(1, std::memory_order_relaxed);
   // No other write of this process may start between the check below and
   // the outcome's place in the journal (Database::TryEnterFastPath).
   if (!db_.TryEnterFastPath()) return Decline(Declined::kBusy);
@@ -284,9 +279,8 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
   if (!req.request_id.empty() && st.request_ids.contains(req.request_id)) {
     return answer();  // a retried post: the desk as it is now
   }
-  const bool capped_low = st.open_capped && st.open - 1 < rules.low_stock + 1;
   if (req.lead_id != st.current) return Decline(Declined::kRequest);
-  if (now >= st.min_due || capped_low) return Decline(Declined::kDue);
+  if (now >= st.min_due || st.OpenCountLow()) return Decline(Declined::kDue);
   if (st.next.empty()) return Decline(Declined::kNoneAhead);
   Prefetched& p = st.next.front();
   if (!Callable(rules, p.view.timezone, now)) return Decline(Declined::kDue);
@@ -304,7 +298,7 @@ std::optional<std::string> DeskService::TryOutcome(const Actor& agent, const Out
     op.check_fast = st.fast_run == rules.leak.fast_streak;
   }
   if (op.effect.next_at) st.min_due = std::min(st.min_due, *op.effect.next_at);
-  if (op.effect.status == "closed" || op.effect.status == "prospect") {
+  if (op.effect.ClosesLead()) {
     --st.open;
     ++d->unwritten_closes;
   }
@@ -465,13 +459,14 @@ size_t DeskService::ReadAheadNow(const std::unordered_set<int64_t>& agents) {
   return added;
 }
 
-bool DeskService::Recount(const AgentDesk& d, AgentState& st, int64_t agent_id) {
+bool DeskService::Recount(AgentDesk& d, int64_t agent_id) {
   db::NoAcquireHookScope no_hook;  // reads only: the journal need not be written first
   // The database counts the leads of unwritten outcomes as open. Those
   // written since this count of them was taken (the journal's writer lowers
   // it after its commit) are subtracted twice: a lower bound, never more
   // than the agent holds. No outcome of this agent is added meanwhile (its
   // mutex is held).
+  AgentState& st = *d.state;
   const int64_t unwritten = d.unwritten_closes;
   const int64_t cap = st.rules.low_stock + kOpenSlack;
   int64_t counted = 0;
@@ -664,8 +659,7 @@ Status DeskService::Fold() {
   {
     std::unordered_map<int64_t, int64_t> closes;
     for (const Op& op : ops) {
-      if (op.effect.status == "closed" || op.effect.status == "prospect")
-        ++closes[op.agent.user_id];
+      if (op.effect.ClosesLead()) ++closes[op.agent.user_id];
     }
     for (const auto& [agent_id, n] : closes) {
       auto d = DeskOf(agent_id);

@@ -158,6 +158,8 @@ class DeskService {
     std::string status;
     int64_t attempts = 0;
     std::optional<int64_t> next_at;
+    // The lead leaves the agent's open leads (closed, or made its prospect).
+    bool ClosesLead() const { return status == "closed" || status == "prospect"; }
   };
   static Effect EffectOf(const OutcomeRequest& req, int64_t attempts, const Rules& rules,
                          int64_t now);
@@ -217,6 +219,8 @@ class DeskService {
     int64_t min_due = 0;    // earliest callback or retry: the slow path from then on
     int64_t open = 0;       // open leads (a lower bound when open_capped)
     bool open_capped = false;
+    // A lower bound about to fall under the threshold: counted again first.
+    bool OpenCountLow() const { return open_capped && open - 1 < rules.low_stock + 1; }
     std::deque<int64_t> reveals;  // shown_at in the last hour (with a reveal budget)
     std::unordered_set<std::string> request_ids;
   };
@@ -285,7 +289,7 @@ class DeskService {
   // again in a read transaction of its own; true if the agent still holds at
   // least that many (st.open is then the new lower bound), false to leave
   // the outcome to the slow path, which counts exactly.
-  bool Recount(const AgentDesk& d, AgentState& st, int64_t agent_id);
+  bool Recount(AgentDesk& d, int64_t agent_id);
   void FoldLoop();
   // Reads ahead for the agents in refill_, on a thread of its own beside the
   // journal's writer: leads still queued are written by no one meanwhile
